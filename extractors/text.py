@@ -1,0 +1,32 @@
+"""HTML to plain text."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import lxml.html
+from lxml.etree import ParserError
+
+_WS = re.compile(r"[ \t\r\f\v\u00a0]+")
+_BLANKS = re.compile(r"\n\s*\n+")
+_BLOCK = re.compile(r"</?(p|div|br|li|h[1-6]|tr|blockquote|section|article)\b[^>]*>", re.I)
+_DROP = ("script", "style", "noscript", "template", "iframe", "svg", "figure", "figcaption")
+
+
+def html_to_text(markup: str) -> str:
+    """Visible text of an HTML fragment, with paragraph breaks kept as blank lines."""
+    if not markup or "<" not in markup:
+        return _tidy(html.unescape(markup or ""))
+    try:
+        root = lxml.html.fragment_fromstring(_BLOCK.sub(lambda m: "\n\n" + m.group(0), markup), create_parent="div")
+    except (ParserError, ValueError):
+        return _tidy(re.sub(r"<[^>]+>", " ", markup))
+    for el in root.xpath("|".join(f"//{t}" for t in _DROP)):
+        el.drop_tree()
+    return _tidy(root.text_content())
+
+
+def _tidy(text: str) -> str:
+    lines = [_WS.sub(" ", line).strip() for line in text.split("\n")]
+    return _BLANKS.sub("\n\n", "\n".join(lines)).strip()

