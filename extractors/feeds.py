@@ -58,10 +58,6 @@ def parse_feed(fetch: FeedFetch, max_bytes: int = 20_000_000) -> ParsedFeed:
     if fetch.content_type:
         headers["content-type"] = fetch.content_type
     parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False)
-    warning = None
-    if parsed.get("bozo") and not parsed.entries:
-        exc = parsed.get("bozo_exception")
-        warning = f"not a readable feed ({type(exc).__name__}: {exc})" if exc else "not a readable feed"
     feed_lang = (parsed.feed.get("language") or "").split("-")[0].lower() or None
     articles: list[Article] = []
     rejections: list[Rejection] = []
@@ -101,4 +97,8 @@ def parse_feed(fetch: FeedFetch, max_bytes: int = 20_000_000) -> ParsedFeed:
                 content_hash=content_hash(title, body_text or summary),
             )
         )
+    warning = None
+    if parsed.get("bozo") and not articles:
+        exc = parsed.get("bozo_exception")
+        warning = f"not a readable feed ({type(exc).__name__}: {exc})" if exc else "not a readable feed"
     return ParsedFeed(tuple(articles), tuple(rejections), warning)

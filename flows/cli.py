@@ -210,3 +210,7 @@ def tag_file(
             sink.close()
     if errors:
         raise typer.Exit(1)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,103 @@
+"""The whole job, for real: Prefect flow runs, feeds over HTTP on 127.0.0.1 and file:, a DuckDB file, the tagger."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows.ingest import ingest_flow
+from flows.pipeline import pipeline_flow
+from models.settings import SAMPLE_SOURCES, Settings
+from models.sources import load_sources
+from tests.conftest import Server, write_sources
+
+pytestmark = pytest.mark.slow
+
+
+def _counts(db: Path) -> tuple[int, ...]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return tuple(
+            con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # type: ignore[index]
+            for t in ("articles", "taggings", "option_tags", "evidence", "actor_mentions")
+        )
+    finally:
+        con.close()
+
+
+def test_sample_pipeline_runs_and_reruns_without_duplicates(settings: Settings) -> None:
+    first = pipeline_flow(settings)
+    assert first.ingest.new >= 60 and not first.ingest.failed
+    assert first.tag.tagged == first.ingest.new
+    counts = _counts(settings.db)
+    second = pipeline_flow(settings)
+    assert second.ingest.new == 0 and second.tag.tagged == 0
+    assert _counts(settings.db) == counts
+    summary = second.summary
+    for option in ("troops_training", "air_sea_shield", "article5_guarantee", "bilateral_alliance"):
+        assert f"`{option}`" in summary
+    assert "2026-W45" in summary and "Top actors" in summary and "](https://" in summary
+
+    con = duckdb.connect(str(settings.db), read_only=True)
+    weeks = con.execute("SELECT count(DISTINCT week) FROM weekly_option_share").fetchone()[0]  # type: ignore[index]
+    versions = con.execute("SELECT DISTINCT tagger_version, taxonomy_version FROM option_tags").fetchall()
+    con.close()
+    assert weeks >= 8
+    assert len(versions) == 1 and all(versions[0])
+
+
+def test_one_broken_feed_does_not_stop_the_others(server: Server, tmp_path: Path) -> None:
+    good = (SAMPLE_SOURCES.parent / "kyiv-wire.xml").read_bytes()
+    feeds = [
+        ("good", server.serve_bytes("/good.xml", good)),
+        ("broken", server.serve_bytes("/broken.xml", b"<rss><channel><item><title>x")),
+        ("down", server.serve_bytes("/down.xml", b"", status=500)),
+        ("missing", server.url("/missing.xml")),
+    ]
+    s = Settings(db=tmp_path / "pw.duckdb", sources=write_sources(tmp_path / "s.toml", feeds))
+    report = ingest_flow(s)
+    by_name = {f.name: f for f in report.feeds}
+    assert by_name["good"].new == 20 and by_name["good"].error is None
+    assert "HTTP 500" in by_name["down"].error
+    assert "HTTP 404" in by_name["missing"].error
+    assert by_name["broken"].error is not None
+    con = duckdb.connect(str(s.db), read_only=True)
+    health = dict(con.execute("SELECT name, consecutive_failures FROM feed_health").fetchall())
+    con.close()
+    assert health == {"good": 0, "broken": 1, "down": 1, "missing": 1}
+
+
+def test_cli_sql_reads_while_another_process_writes(settings: Settings, tmp_path: Path) -> None:
+    """A user's query waits for the writer's lock and then answers; it never crashes with a traceback."""
+    pipeline_flow(settings)
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import duckdb,sys,time; c=duckdb.connect(sys.argv[1]); print('locked', flush=True); time.sleep(3); c.close()",
+         str(settings.db)],
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert holder.stdout and holder.stdout.readline().strip() == "locked"
+    done = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "sql", "--db", str(settings.db), "--format", "json", "--wait", "30",
+         "SELECT option_id, sum(articles) AS n FROM weekly_option_share GROUP BY 1 ORDER BY 1"],
+        capture_output=True, text=True, timeout=120,
+    )
+    holder.wait()
+    assert done.returncode == 0, done.stderr
+    assert "busy" in done.stderr and "Traceback" not in done.stderr
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r["option_id"] for r in rows] == sorted(
+        ["air_sea_shield", "article5_guarantee", "bilateral_alliance", "troops_training"]
+    )
+
+
+def test_sample_sources_resolve_to_existing_files() -> None:
+    sources = load_sources(SAMPLE_SOURCES)
+    assert len(sources) >= 5
+    for s in sources:
+        assert s.url.startswith("file:///") and Path(s.url[len("file://"):]).exists()
