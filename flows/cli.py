@@ -212,5 +212,85 @@ def tag_file(
         raise typer.Exit(1)
 
 
+def _print_eval(rep: Any, worst: int) -> None:
+    t = Table("option", "P", "R", "F1", "tp", "fp", "fn", title=f"options on {rep.n} articles")
+    for o, m in rep.per_option.items():
+        t.add_row(o, f"{m.p:.2f}", f"{m.r:.2f}", f"{m.f1:.2f}", str(m.tp), str(m.fp), str(m.fn))
+    t.add_row("[b]macro[/b]", "", "", f"[b]{rep.macro_f1:.2f}[/b]", "", "", "")
+    out.print(t)
+    lt = Table("language", "articles", "macro-F1", title="per language")
+    for lang, (n, f1) in rep.per_lang.items():
+        lt.add_row(lang, str(n), f"{f1:.2f}")
+    lt.add_row("[b]non-English[/b]", str(sum(n for lang, (n, _) in rep.per_lang.items() if lang != "en")),
+               f"[b]{rep.non_english_macro_f1:.2f}[/b]")
+    out.print(lt)
+    a = rep.actors
+    out.print(f"actors: P {a.p:.2f}  R {a.r:.2f}  micro-F1 {a.f1:.2f}  (tp {a.tp}, fp {a.fp}, fn {a.fn})")
+    if worst and rep.errors:
+        et = Table("id", "lang", "missed", "extra", "evidence for the extra", "title", title=f"worst {worst} errors")
+        for e in rep.errors[:worst]:
+            et.add_row(e["id"], e["lang"] or "", ", ".join(e["missed"]), ", ".join(e["extra"]),
+                       " | ".join(e["evidence"].values()), e["title"])
+        out.print(et)
+
+
+@app.command("eval")
+def eval_cmd(
+    file: Annotated[Path, typer.Argument(help="Labelled JSON Lines: id, title, text, lang, options, actors.")],
+    taxonomy: TaxonomyOpt = None,
+    encoder: EncoderOpt = None,
+    worst: Annotated[int, typer.Option(help="How many of the worst errors to list.")] = 10,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the scores as JSON here.")] = None,
+) -> None:
+    """Score the tagger on a labelled file: per-option P/R/F1, macro-F1, per-language macro-F1, actor P/R/F1."""
+    from extractors.evaluate import evaluate, load_labelled
+    from flows.tagging import build_tagger
+
+    s = _settings(taxonomy=taxonomy, encoder=encoder)
+    try:
+        items = load_labelled(file)
+        with err.status(f"tagging {len(items)} labelled articles…"):
+            rep = evaluate(build_tagger(s.taxonomy, s.encoder), items)
+    except (OSError, PledgewatchError) as e:
+        _fail(e)
+    _print_eval(rep, worst)
+    if json_out:
+        json_out.write_text(json.dumps({
+            "n": rep.n, "macro_f1": rep.macro_f1, "non_english_macro_f1": rep.non_english_macro_f1,
+            "per_option": {o: {"p": m.p, "r": m.r, "f1": m.f1} for o, m in rep.per_option.items()},
+            "per_lang": {k: {"n": n, "macro_f1": f} for k, (n, f) in rep.per_lang.items()},
+            "actors": {"p": rep.actors.p, "r": rep.actors.r, "f1": rep.actors.f1},
+        }, indent=1), encoding="utf-8")
+
+
+@app.command("fit-head")
+def fit_head_cmd(
+    train: Annotated[Path, typer.Argument(help="Labelled JSON Lines to fit on (e.g. ../shared/eval/train.jsonl).")],
+    taxonomy: TaxonomyOpt = None,
+    encoder: EncoderOpt = None,
+    c: Annotated[float, typer.Option(help="Inverse regularisation strength of the logistic head.")] = 1.0,
+) -> None:
+    """Fit the per-option decision head for this taxonomy and encoder; it is used from then on."""
+    from extractors.evaluate import fit_head, load_labelled
+    from extractors.tagger import Tagger
+    from extractors.encoders import load_encoder
+    from flows.tagging import HEADS, head_path
+    from models.taxonomy import load_taxonomy
+
+    s = _settings(taxonomy=taxonomy, encoder=encoder)
+    try:
+        tax = load_taxonomy(s.taxonomy)
+        enc = load_encoder(s.encoder)
+        items = load_labelled(train)
+        with err.status(f"fitting on {len(items)} articles…"):
+            head = fit_head(Tagger(tax, enc), items, version=f"h-{train.stem}-{len(items)}", c=c)
+    except (OSError, PledgewatchError) as e:
+        _fail(e)
+    HEADS.mkdir(parents=True, exist_ok=True)
+    path = head_path(tax, enc.name)
+    head.save(path)
+    err.print(f"wrote {path}; thresholds {head.threshold}")
+
+
 if __name__ == "__main__":
     app()

@@ -8,7 +8,7 @@ from pathlib import Path
 from extractors.encoders import load_encoder
 from extractors.tagger import Head, Tagger
 from models.settings import DATA
-from models.taxonomy import load_taxonomy
+from models.taxonomy import Taxonomy, load_taxonomy
 
 HEADS = DATA / "heads"
 
@@ -18,6 +18,10 @@ def build_tagger(taxonomy_path: Path, encoder: str) -> Tagger:
     """The shipped head is used when one was fitted for this encoder and taxonomy; else hand-set weights."""
     taxonomy = load_taxonomy(taxonomy_path)
     enc = load_encoder(encoder)
-    head_path = HEADS / f"{taxonomy.name}-{taxonomy.version}-{enc.name}.json"
-    head = Head.load(head_path) if head_path.exists() else None
+    path = head_path(taxonomy, enc.name)
+    head = Head.load(path) if path.exists() else None
     return Tagger(taxonomy, enc, head)
+
+
+def head_path(taxonomy: Taxonomy, encoder_name: str) -> Path:
+    return HEADS / f"{taxonomy.name}-{taxonomy.version}-{encoder_name}.json"
