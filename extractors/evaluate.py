@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from extractors.tagger import FEATURES, Doc, Head, Tagger
+from extractors.sentences import split_sentences
+from extractors.tagger import Doc, Head, Tagger
 from models.domain import TagResult
 from models.errors import InputError
 
@@ -120,27 +121,81 @@ def score(option_ids: tuple[str, ...], items: list[Labelled], results: list[TagR
     )
 
 
-def fit_head(tagger: Tagger, items: list[Labelled], version: str, c: float = 1.0) -> Head:
-    """Fit one logistic regression per option on article-level features; the threshold maximises train F1."""
+def load_sentences(path: Path) -> list[tuple[str, frozenset[str]]]:
+    """The project's own labelled sentences: {"text", "lang", "options"} per line."""
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [(r["text"], frozenset(r["options"])) for r in rows]
+
+
+def fit_sentence_head(
+    tagger: Tagger, sentences: list[tuple[str, frozenset[str]]], items: list[Labelled], c: float = 1.0
+) -> tuple[dict[str, list[float]], dict[str, float]]:
+    """A logistic layer per option over sentence embeddings.
+
+    Trained on the project's own sentences, plus sentences of labelled articles: a sentence with an option's
+    cue in an article labelled with that option is a positive; every sentence that names an actor or carries
+    a cue in an article without the option is a negative.
+    """
     from sklearn.linear_model import LogisticRegression
 
-    feats = tagger.features_batch([Doc(it.doc.id, it.doc.title, it.doc.text) for it in items])
-    weights, bias, threshold = {}, {}, {}
-    for j, o in enumerate(tagger.option_ids):
-        x = np.stack([f[5][j] for f in feats])
-        y = np.asarray([o in it.options for it in items], dtype=int)
-        model = LogisticRegression(C=c, class_weight="balanced", max_iter=2000).fit(x, y)
+    texts = [t for t, _ in sentences]
+    labels = [set(o) for _, o in sentences]
+    mask_rows: list[set[str]] = [set() for _ in sentences]  # options for which a row is not evidence either way
+    for it in items:
+        for sent in split_sentences(it.doc.title, it.doc.text):
+            cues = tagger.cues.count(sent)
+            if not (any(cues) or tagger.gazetteer.find(sent)):
+                continue
+            pos = {o for o, n in zip(tagger.option_ids, cues, strict=True) if n and o in it.options}
+            unknown = set(it.options) - pos  # a sentence of a positive article without a cue: unknown
+            texts.append(sent)
+            labels.append(pos)
+            mask_rows.append(unknown)
+    x = tagger.encoder.encode(texts)
+    weights, bias = {}, {}
+    for o in tagger.option_ids:
+        keep = np.asarray([o not in m for m in mask_rows])
+        y = np.asarray([o in lab for lab in labels], dtype=int)[keep]
+        model = LogisticRegression(C=c, class_weight="balanced", max_iter=3000).fit(x[keep], y)
         weights[o] = [round(float(w), 5) for w in model.coef_[0]]
         bias[o] = round(float(model.intercept_[0]), 5)
-        probs = model.predict_proba(x)[:, 1]
-        best = max(np.arange(0.2, 0.85, 0.05), key=lambda t: _f1(y, probs >= t))
-        threshold[o] = round(float(best), 3)
-    assert len(weights[tagger.option_ids[0]]) == len(FEATURES)
-    return Head(weights, bias, threshold, version)
+    return weights, bias
+
+
+def fit_head(
+    tagger: Tagger,
+    items: list[Labelled],
+    version: str,
+    sentences: list[tuple[str, frozenset[str]]] | None = None,
+    c: float = 1.0,
+) -> Head:
+    """Fit the sentence head (when sentences are given), then one logistic regression per option on
+    article features; each threshold maximises the F1 of 5-fold out-of-fold probabilities."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    sw = sb = None
+    if sentences is not None:
+        sw, sb = fit_sentence_head(tagger, sentences, items)
+        tagger = Tagger(tagger.taxonomy, tagger.encoder, Head({}, {}, {}, "fit", sw, sb))
+    signals = tagger.signals([Doc(it.doc.id, it.doc.title, it.doc.text) for it in items])
+    weights, bias, threshold = {}, {}, {}
+    for j, o in enumerate(tagger.option_ids):
+        x = np.stack([s.features[j] for s in signals])
+        y = np.asarray([o in it.options for it in items], dtype=int)
+        model = LogisticRegression(C=c, class_weight="balanced", max_iter=3000)
+        folds = StratifiedKFold(n_splits=min(5, int(y.sum()), int(len(y) - y.sum())), shuffle=True, random_state=0)
+        oof = cross_val_predict(model, x, y, cv=folds, method="predict_proba")[:, 1]
+        model.fit(x, y)
+        weights[o] = [round(float(w), 5) for w in model.coef_[0]]
+        bias[o] = round(float(model.intercept_[0]), 5)
+        threshold[o] = round(float(max(np.arange(0.2, 0.9, 0.025), key=lambda t: (_f1(y, oof >= t), t))), 3)
+    return Head(weights, bias, threshold, version, sw, sb)
 
 
 def _f1(y: np.ndarray, pred: np.ndarray) -> float:
-    tp = int((y & pred).sum())
-    fp = int((~y.astype(bool) & pred).sum())
-    fn = int((y.astype(bool) & ~pred).sum())
+    yb = y.astype(bool)
+    tp = int((yb & pred).sum())
+    fp = int((~yb & pred).sum())
+    fn = int((yb & ~pred).sum())
     return 2 * tp / (2 * tp + fp + fn) if tp else 0.0

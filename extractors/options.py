@@ -1,4 +1,4 @@
-"""Option evidence per sentence: cue patterns plus embedding similarity to the taxonomy's prototypes.
+"""Option evidence per sentence: cue patterns, similarity to the taxonomy's prototypes, and a sentence head.
 
 A sentence's margin for an option is its best cosine to the option's prototypes minus its best cosine
 to the background prototypes (on-topic talk that names no option, and off-topic news).
@@ -7,21 +7,11 @@ to the background prototypes (on-topic talk that names no option, and off-topic 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 import numpy as np
 
 from extractors.encoders import Encoder
 from models.taxonomy import Taxonomy
-
-
-@dataclass(frozen=True)
-class SentenceEvidence:
-    """Per-sentence signals for every option, rows = sentences, columns = options."""
-
-    cues: np.ndarray  # int, cue hits
-    margins: np.ndarray  # float, prototype margin; 0 where the sentence was not embedded
-    embedded: np.ndarray  # bool per sentence
 
 
 class CueMatcher:
@@ -39,16 +29,22 @@ class CueMatcher:
 
 class PrototypeScorer:
     def __init__(self, taxonomy: Taxonomy, encoder: Encoder) -> None:
-        self.encoder = encoder
         self.option_vecs = [
             encoder.encode([s for lang in o.prototypes.values() for s in lang]) for o in taxonomy.options
         ]
         self.background = encoder.encode([s for lang in taxonomy.background.values() for s in lang])
 
-    def margins(self, sentences: list[str]) -> np.ndarray:
-        if not sentences:
+    def margins(self, vecs: np.ndarray) -> np.ndarray:
+        """Rows = sentences, columns = options."""
+        if not len(vecs):
             return np.zeros((0, len(self.option_vecs)), dtype=np.float32)
-        v = self.encoder.encode(sentences)
-        bg = (v @ self.background.T).max(axis=1) if len(self.background) else np.zeros(len(v))
-        cols = [(v @ p.T).max(axis=1) if len(p) else np.full(len(v), -1.0) for p in self.option_vecs]
+        bg = (vecs @ self.background.T).max(axis=1) if len(self.background) else np.zeros(len(vecs))
+        cols = [(vecs @ p.T).max(axis=1) if len(p) else np.full(len(vecs), -1.0) for p in self.option_vecs]
         return (np.stack(cols, axis=1) - bg[:, None]).astype(np.float32)
+
+
+def sentence_probs(vecs: np.ndarray, weights: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """Per-option logistic sentence head: rows = sentences, columns = options."""
+    if not len(vecs):
+        return np.zeros((0, len(bias)), dtype=np.float32)
+    return (1.0 / (1.0 + np.exp(-(vecs @ weights.T + bias)))).astype(np.float32)

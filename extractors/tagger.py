@@ -1,7 +1,9 @@
 """The tagger: language → sentences → actors and option evidence → an article-level decision per option.
 
-Embeddings are the expensive part, so only sentences that name an actor or carry a cue are encoded,
-and an article with neither is not encoded at all.
+Per sentence, three signals: cue patterns, the prototype margin and a sentence head (a logistic layer over the
+sentence embedding). Per article, a small logistic head over their maxima decides each option, with a
+threshold fitted on labelled data. Embeddings are the expensive part, so only sentences that name an actor
+or carry a cue are encoded, and an article with neither is not encoded at all.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import numpy as np
 from extractors.actors import Gazetteer
 from extractors.encoders import Encoder
 from extractors.language import detect
-from extractors.options import CueMatcher, PrototypeScorer
+from extractors.options import CueMatcher, PrototypeScorer, sentence_probs
 from extractors.sentences import split_sentences
 from models.domain import ActorMention, Evidence, OptionTag, TagResult
 from models.taxonomy import Taxonomy
@@ -26,7 +28,7 @@ from models.taxonomy import Taxonomy
 LOGGER = logging.getLogger(__name__)
 TAGGER_NAME = "pw-tagger-v1"
 MAX_EVIDENCE = 3
-FEATURES = ("cue_log", "title_cue", "max_margin", "top2_margin", "n_relevant_log")
+FEATURES = ("cue_log", "title_cue", "max_margin", "top2_margin", "max_sprob", "top2_sprob", "n_relevant_log")
 
 
 @dataclass(frozen=True)
@@ -39,106 +41,142 @@ class Doc:
 
 @dataclass(frozen=True)
 class Head:
-    """Per-option logistic weights over FEATURES, a bias and a decision threshold."""
+    """Learned weights: a sentence head over embeddings, and per-option article weights over FEATURES."""
 
     weights: dict[str, list[float]]
     bias: dict[str, float]
     threshold: dict[str, float]
     version: str
+    sentence_weights: dict[str, list[float]] | None = None
+    sentence_bias: dict[str, float] | None = None
 
     @classmethod
     def load(cls, path: Path) -> Head:
         raw = json.loads(path.read_text(encoding="utf-8"))
-        return cls(raw["weights"], raw["bias"], raw["threshold"], raw["version"])
+        return cls(raw["weights"], raw["bias"], raw["threshold"], raw["version"],
+                   raw.get("sentence_weights"), raw.get("sentence_bias"))
 
     def save(self, path: Path) -> None:
         path.write_text(
             json.dumps(
                 {"version": self.version, "features": FEATURES, "weights": self.weights, "bias": self.bias,
-                 "threshold": self.threshold},
-                indent=1,
+                 "threshold": self.threshold, "sentence_weights": self.sentence_weights,
+                 "sentence_bias": self.sentence_bias},
+                indent=None,
             ),
             encoding="utf-8",
         )
 
     def score(self, option_id: str, x: np.ndarray) -> float:
         z = float(np.dot(self.weights[option_id], x) + self.bias[option_id])
-        return 1.0 / (1.0 + math.exp(-z))
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
 def default_head(option_ids: tuple[str, ...]) -> Head:
-    """Hand-set weights: a cue decides, a strong prototype margin can decide alone."""
-    w = [3.0, 1.0, 25.0, 10.0, 0.0]
+    """Hand-set weights for a taxonomy nobody has fitted yet: a cue decides, a strong margin can decide alone."""
+    w = [3.0, 1.0, 25.0, 10.0, 0.0, 0.0, 0.0]
     return Head({o: w for o in option_ids}, {o: -3.5 for o in option_ids}, {o: 0.5 for o in option_ids}, "h0")
 
 
-def features(cues: np.ndarray, margins: np.ndarray, title_cues: np.ndarray, n_relevant: int) -> np.ndarray:
-    """Article-level features, one row per option."""
+@dataclass(frozen=True)
+class Signals:
+    """What the tagger saw in one document; rows = sentences, columns = options."""
+
+    lang: str
+    sentences: list[str]
+    actors: list[Counter[str]]
+    cues: np.ndarray
+    margins: np.ndarray
+    sprobs: np.ndarray
+    features: np.ndarray  # rows = options, columns = FEATURES
+
+
+def _top(col: np.ndarray) -> tuple[float, float]:
+    if not len(col):
+        return 0.0, 0.0
+    s = np.sort(col)[::-1]
+    return float(s[0]), float(s[:2].mean())
+
+
+def article_features(cues: np.ndarray, margins: np.ndarray, sprobs: np.ndarray, title_cues: np.ndarray,
+                     relevant: list[int]) -> np.ndarray:
     rows = []
     for j in range(cues.shape[1]):
-        m = np.sort(margins[:, j])[::-1] if len(margins) else np.zeros(1)
-        top2 = float(m[:2].mean()) if len(m) else 0.0
-        rows.append([math.log1p(cues[:, j].sum()), float(title_cues[j] > 0), float(m[0]) if len(m) else 0.0, top2,
-                     math.log1p(n_relevant)])
+        m1, m2 = _top(margins[relevant, j])
+        p1, p2 = _top(sprobs[relevant, j])
+        rows.append([math.log1p(int(cues[:, j].sum())), float(title_cues[j] > 0), m1, m2, p1, p2,
+                     math.log1p(len(relevant))])
     return np.asarray(rows, dtype=np.float32)
 
 
 class Tagger:
     def __init__(self, taxonomy: Taxonomy, encoder: Encoder, head: Head | None = None) -> None:
         self.taxonomy = taxonomy
+        self.encoder = encoder
         self.option_ids = taxonomy.option_ids
         self.gazetteer = Gazetteer(taxonomy)
         self.cues = CueMatcher(taxonomy)
         self.protos = PrototypeScorer(taxonomy, encoder)
         self.head = head or default_head(self.option_ids)
+        self._sw = self._sb = None
+        if self.head.sentence_weights and self.head.sentence_bias:
+            self._sw = np.asarray([self.head.sentence_weights[o] for o in self.option_ids], dtype=np.float32)
+            self._sb = np.asarray([self.head.sentence_bias[o] for o in self.option_ids], dtype=np.float32)
         self.version = f"{TAGGER_NAME}+{encoder.name}+{self.head.version}"
 
-    def features_batch(self, docs: list[Doc]) -> list[tuple[str, list[str], list[Counter[str]], np.ndarray, np.ndarray, np.ndarray]]:
-        """Per doc: lang, sentences, actor counts per sentence, cue matrix, margin matrix, feature rows."""
+    def _sprobs(self, vecs: np.ndarray) -> np.ndarray:
+        if self._sw is None or self._sb is None:
+            return np.zeros((len(vecs), len(self.option_ids)), dtype=np.float32)
+        return sentence_probs(vecs, self._sw, self._sb)
+
+    def signals(self, docs: list[Doc]) -> list[Signals]:
         prepared = []
         to_embed: list[str] = []
+        k = len(self.option_ids)
         for d in docs:
             lang = d.lang or detect(f"{d.title}\n{d.text}")
             sents = split_sentences(d.title, d.text)
             actors = [self.gazetteer.find(s) for s in sents]
-            cues = np.asarray([self.cues.count(s) for s in sents], dtype=np.int32).reshape(len(sents), len(self.option_ids))
+            cues = np.asarray([self.cues.count(s) for s in sents], dtype=np.int32).reshape(len(sents), k)
             relevant = [i for i, s in enumerate(sents) if actors[i] or cues[i].any()]
             prepared.append((d, lang, sents, actors, cues, relevant, len(to_embed)))
             to_embed.extend(sents[i] for i in relevant)
-        all_margins = self.protos.margins(to_embed)
+        vecs = self.encoder.encode(to_embed)
+        all_margins, all_sprobs = self.protos.margins(vecs), self._sprobs(vecs)
         out = []
         for d, lang, sents, actors, cues, relevant, offset in prepared:
-            margins = np.zeros((len(sents), len(self.option_ids)), dtype=np.float32)
+            margins = np.zeros((len(sents), k), dtype=np.float32)
+            sprobs = np.zeros((len(sents), k), dtype=np.float32)
             if relevant:
                 margins[relevant] = all_margins[offset:offset + len(relevant)]
-            title_cues = cues[0] if d.title.strip() and len(cues) else np.zeros(len(self.option_ids))
-            feats = features(cues[relevant] if relevant else cues[:0], margins[relevant] if relevant else margins[:0],
-                             title_cues, len(relevant))
-            out.append((lang, sents, actors, cues, margins, feats))
+                sprobs[relevant] = all_sprobs[offset:offset + len(relevant)]
+            title_cues = cues[0] if d.title.strip() and len(cues) else np.zeros(k)
+            feats = article_features(cues, margins, sprobs, title_cues, relevant)
+            out.append(Signals(lang, sents, actors, cues, margins, sprobs, feats))
         return out
 
     def tag_batch(self, docs: list[Doc]) -> list[TagResult]:
         results = []
-        for d, (lang, sents, actors, cues, margins, feats) in zip(docs, self.features_batch(docs), strict=True):
+        for d, sig in zip(docs, self.signals(docs), strict=True):
             options = []
             for j, oid in enumerate(self.option_ids):
-                score = self.head.score(oid, feats[j])
+                score = self.head.score(oid, sig.features[j])
                 if score < self.head.threshold[oid]:
                     continue
-                per_sent = margins[:, j] + 0.15 * np.minimum(cues[:, j], 2)
-                order = [i for i in np.argsort(-per_sent) if per_sent[i] > 0][:MAX_EVIDENCE] or [int(np.argmax(per_sent))]
-                ev = tuple(Evidence(sents[i], round(float(per_sent[i]), 4)) for i in order)
+                per_sent = sig.sprobs[:, j] + sig.margins[:, j] + 0.2 * np.minimum(sig.cues[:, j], 2)
+                ranked = [int(i) for i in np.argsort(-per_sent, kind="stable")]
+                best = per_sent[ranked[0]]
+                order = [i for i in ranked[:MAX_EVIDENCE] if per_sent[i] >= 0.6 * best and per_sent[i] > 0] or ranked[:1]
+                ev = tuple(Evidence(sig.sentences[i], round(float(per_sent[i]), 4)) for i in order)
                 options.append((OptionTag(oid, round(score, 4), ev), order))
             total: Counter[str] = Counter()
-            for c in actors:
+            for c in sig.actors:
                 total.update(c)
             mentions = tuple(
-                ActorMention(
-                    a, n, tuple(o.option_id for o, order in options if any(a in actors[i] for i in order))
-                )
+                ActorMention(a, n, tuple(o.option_id for o, order in options if any(a in sig.actors[i] for i in order)))
                 for a, n in sorted(total.items(), key=lambda kv: (-kv[1], kv[0]))
             )
             results.append(
-                TagResult(d.id, lang, tuple(o for o, _ in options), mentions, self.version, self.taxonomy.version)
+                TagResult(d.id, sig.lang, tuple(o for o, _ in options), mentions, self.version, self.taxonomy.version)
             )
         return results

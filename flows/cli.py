@@ -28,7 +28,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 out = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)
 
 DbOpt = Annotated[Path | None, typer.Option("--db", help="DuckDB file. Default: $PLEDGEWATCH_DB or ~/.local/share/pledgewatch/pledgewatch.duckdb.", show_default=False)]
 SourcesOpt = Annotated[Path | None, typer.Option("--sources", help="Feed list, a TOML file of [[sources]] with name and url. Default: the bundled sample feeds.", show_default=False)]
@@ -45,7 +45,7 @@ def _settings(db: Path | None = None, sources: Path | None = None, taxonomy: Pat
 
 
 def _fail(e: Exception) -> None:
-    err.print(f"[red]error:[/red] {e}")
+    err.print(f"[red]error:[/red] {e}", soft_wrap=True)
     raise typer.Exit(1)
 
 
@@ -268,12 +268,13 @@ def fit_head_cmd(
     train: Annotated[Path, typer.Argument(help="Labelled JSON Lines to fit on (e.g. ../shared/eval/train.jsonl).")],
     taxonomy: TaxonomyOpt = None,
     encoder: EncoderOpt = None,
+    sentences: Annotated[Path | None, typer.Option(help="The project's own labelled sentences (JSON Lines: text, lang, options). Default: option_sentences.jsonl beside the taxonomy.", show_default=False)] = None,
     c: Annotated[float, typer.Option(help="Inverse regularisation strength of the logistic head.")] = 1.0,
 ) -> None:
-    """Fit the per-option decision head for this taxonomy and encoder; it is used from then on."""
-    from extractors.evaluate import fit_head, load_labelled
-    from extractors.tagger import Tagger
+    """Fit the sentence head and the per-option decision head for this taxonomy and encoder; used from then on."""
     from extractors.encoders import load_encoder
+    from extractors.evaluate import fit_head, load_labelled, load_sentences
+    from extractors.tagger import Tagger
     from flows.tagging import HEADS, head_path
     from models.taxonomy import load_taxonomy
 
@@ -283,7 +284,8 @@ def fit_head_cmd(
         enc = load_encoder(s.encoder)
         items = load_labelled(train)
         with err.status(f"fitting on {len(items)} articles…"):
-            head = fit_head(Tagger(tax, enc), items, version=f"h-{train.stem}-{len(items)}", c=c)
+            own = load_sentences(sentences or s.taxonomy.parent / "option_sentences.jsonl")
+            head = fit_head(Tagger(tax, enc), items, version=f"h-{train.stem}-{len(items)}", sentences=own, c=c)
     except (OSError, PledgewatchError) as e:
         _fail(e)
     HEADS.mkdir(parents=True, exist_ok=True)
