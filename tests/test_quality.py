@@ -1,0 +1,49 @@
+"""Quality gate on the real tagger (real encoder, real taxonomy, shipped head): floors pinned in the repo."""
+
+from __future__ import annotations
+
+import pytest
+
+from extractors.evaluate import Labelled, Report, evaluate, load_labelled
+from flows.tagging import build_tagger
+from models.settings import Settings
+from tests.conftest import ROOT, shared
+from tests.quality import floors, sample_items
+
+pytestmark = pytest.mark.slow
+FLOORS = floors(ROOT / "tests" / "quality_floors.toml")
+
+
+def _score(items: list[Labelled]) -> Report:
+    s = Settings()
+    return evaluate(build_tagger(s.taxonomy, s.encoder), items)
+
+
+def _check(rep: Report, floor: dict[str, float]) -> None:
+    per_option = {o: round(m.f1, 3) for o, m in rep.per_option.items()}
+    summary = (f"macro-F1 {rep.macro_f1:.3f}, non-English {rep.non_english_macro_f1:.3f}, per option {per_option}, "
+               f"actors {rep.actors.f1:.3f}; per language { {k: round(v[1], 2) for k, v in rep.per_lang.items()} }")
+    assert rep.macro_f1 >= floor["macro_f1"], summary
+    assert rep.non_english_macro_f1 >= floor["non_english_macro_f1"], summary
+    assert min(per_option.values()) >= floor["min_option_f1"], summary
+    assert rep.actors.f1 >= floor["actors_micro_f1"], summary
+
+
+def test_quality_on_the_projects_own_samples() -> None:
+    _check(_score(sample_items()), FLOORS["samples"])
+
+
+def test_quality_on_shared_dev() -> None:
+    _check(_score(load_labelled(shared("eval", "dev.jsonl"))), FLOORS["dev"])
+
+
+def test_every_option_tag_has_one_to_three_evidence_sentences() -> None:
+    items = sample_items()
+    s = Settings()
+    results = build_tagger(s.taxonomy, s.encoder).tag_batch([it.doc for it in items])
+    tags = [o for r in results for o in r.options]
+    assert tags
+    for it, r in zip(items, results, strict=True):
+        for o in r.options:
+            assert 1 <= len(o.evidence) <= 3
+            assert all(e.sentence in f"{it.doc.title}\n{it.doc.text}" for e in o.evidence)
