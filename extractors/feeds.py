@@ -6,17 +6,20 @@ import calendar
 import gzip
 import logging
 import zlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import feedparser
 
-from extractors.text import html_to_text
+from extractors.text import clean_text, html_to_text
 from extractors.urls import article_id, content_hash
 from models.domain import Article, FeedFetch, ParsedFeed, Rejection
 
 LOGGER = logging.getLogger(__name__)
 _GZIP_MAGIC = b"\x1f\x8b"
+# A date further ahead of the fetch time than this is a typo or a bad clock: use the fetch time and flag it.
+_FUTURE_SLACK = timedelta(days=2)
+_EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 
 
 def _gunzip_if_needed(body: bytes, max_bytes: int) -> bytes:
@@ -30,15 +33,59 @@ def _gunzip_if_needed(body: bytes, max_bytes: int) -> bytes:
     return out
 
 
-def _when(entry: Any) -> datetime | None:
+def _when(entry: Any, fetched_at: datetime) -> datetime | None:
+    """The item's date, or None when it is missing, unreadable or implausible (far future, before 1990)."""
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
         t = entry.get(key)
         if t:
             try:
-                return datetime.fromtimestamp(calendar.timegm(t), UTC)
-            except (OverflowError, ValueError, TypeError):
+                when = datetime.fromtimestamp(calendar.timegm(t), UTC)
+            except (OverflowError, ValueError, TypeError, OSError):
                 continue
+            if _EARLIEST <= when <= fetched_at + _FUTURE_SLACK:
+                return when
     return None
+
+
+def _item_key(entry: Any, i: int, used: set[str]) -> str:
+    """A key for the item, unique within the feed: its guid or link, else its position."""
+    key = str(entry.get("id") or entry.get("link") or f"#{i}")
+    if key in used:
+        key = f"{key} #{i}"
+    used.add(key)
+    return key
+
+
+def _article(fetch: FeedFetch, entry: Any, feed_lang: str | None) -> Article | str:
+    """One item as an Article, or the reason it cannot be one."""
+    src = fetch.source
+    link = entry.get("link") or (entry.get("id") if str(entry.get("id", "")).startswith("http") else None)
+    if not link:
+        return "item has no link and no URL-shaped guid"
+    link = clean_text(str(link)).strip()
+    if not link.startswith(("http://", "https://")):
+        return f"item link is not an http(s) URL: {link[:200]!r}"
+    title = html_to_text(entry.get("title", ""))
+    summary = html_to_text(entry.get("summary", ""))
+    body_text = _body(entry)
+    if body_text and summary and (body_text == summary or len(body_text) <= len(summary)):
+        body_text = ""
+    if not (title or summary or body_text):
+        return "item has no title and no text"
+    published = _when(entry, fetch.fetched_at)
+    return Article(
+        id=article_id(link),
+        url=link,
+        source_url=src.url,
+        title=title,
+        summary=summary,
+        body=body_text,
+        published_at=published or fetch.fetched_at,
+        date_missing=published is None,
+        fetched_at=fetch.fetched_at,
+        lang=src.lang or feed_lang,
+        content_hash=content_hash(title, body_text or summary),
+    )
 
 
 def _body(entry: Any) -> str:
@@ -54,51 +101,35 @@ def parse_feed(fetch: FeedFetch, max_bytes: int = 20_000_000) -> ParsedFeed:
         body = _gunzip_if_needed(fetch.body, max_bytes)
     except (ValueError, zlib.error, gzip.BadGzipFile) as e:
         return ParsedFeed((), (), warning=f"body looks gzipped but cannot be inflated: {e}")
-    headers = {"content-location": src.url}
-    if fetch.content_type:
-        headers["content-type"] = fetch.content_type
+    # With no Content-Type (file: URLs, careless servers) say application/xml: the XML declaration and the
+    # bytes then decide the encoding, as for a local file, and feedparser does not call the feed bozo for it.
+    headers = {"content-location": src.url, "content-type": fetch.content_type or "application/xml"}
     parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False)
-    feed_lang = (parsed.feed.get("language") or "").split("-")[0].lower() or None
+    feed_lang = (str(parsed.feed.get("language") or "")).split("-")[0].lower() or None
     articles: list[Article] = []
     rejections: list[Rejection] = []
-    seen: set[str] = set()
+    seen: dict[str, str] = {}
+    used: set[str] = set()
     for i, entry in enumerate(parsed.entries):
-        key = entry.get("id") or entry.get("link") or f"#{i}"
-        link = entry.get("link") or (entry.get("id") if str(entry.get("id", "")).startswith("http") else None)
-        title = html_to_text(entry.get("title", ""))
-        if not link:
-            rejections.append(Rejection(src.url, key, "item has no link and no URL-shaped guid"))
-            continue
-        summary = html_to_text(entry.get("summary", ""))
-        body_text = _body(entry)
-        if body_text and summary and (body_text == summary or len(body_text) <= len(summary)):
-            body_text = ""
-        if not (title or summary or body_text):
-            rejections.append(Rejection(src.url, key, "item has no title and no text"))
-            continue
-        aid = article_id(link)
-        if aid in seen:
-            rejections.append(Rejection(src.url, key, f"duplicate link within the feed: {link}"))
-            continue
-        seen.add(aid)
-        published = _when(entry)
-        articles.append(
-            Article(
-                id=aid,
-                url=link,
-                source_url=src.url,
-                title=title,
-                summary=summary,
-                body=body_text,
-                published_at=published or fetch.fetched_at,
-                date_missing=published is None,
-                fetched_at=fetch.fetched_at,
-                lang=src.lang or feed_lang,
-                content_hash=content_hash(title, body_text or summary),
-            )
-        )
-    warning = None
-    if parsed.get("bozo") and not articles:
+        key = clean_text(_item_key(entry, i, used))
+        try:
+            made = _article(fetch, entry, feed_lang)
+        except Exception as e:  # a bad item is recorded and skipped, never fatal to the feed
+            LOGGER.warning("item %s of %s could not be read: %r", key, src.url, e)
+            made = f"item could not be read ({type(e).__name__}: {e})"
+        if isinstance(made, str):
+            rejections.append(Rejection(src.url, key, made))
+        elif made.id in seen:
+            rejections.append(Rejection(src.url, key, f"duplicate link within the feed: {made.url}"))
+        else:
+            seen[made.id] = key
+            articles.append(made)
+    warning = notice = None
+    if parsed.get("bozo"):
         exc = parsed.get("bozo_exception")
-        warning = f"not a readable feed ({type(exc).__name__}: {exc})" if exc else "not a readable feed"
-    return ParsedFeed(tuple(articles), tuple(rejections), warning)
+        why = clean_text(f"{type(exc).__name__}: {exc}")[:300] if exc else "unknown problem"
+        if not articles:
+            warning = f"not a readable feed ({why})"
+        else:
+            notice = f"feed is not well-formed ({why}); {len(parsed.entries)} items recovered"
+    return ParsedFeed(tuple(articles), tuple(rejections), warning, notice)

@@ -6,7 +6,9 @@ feed cannot stop the others.
 
 from __future__ import annotations
 
+import functools
 import logging
+import ssl
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,10 +16,28 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
+from extractors.politeness import HostGate, parse_retry_after
 from models.domain import FeedFetch, Source
 from models.errors import FetchHTTPError, FetchRejected, FetchTimeout, PledgewatchError, TransientError
 
 LOGGER = logging.getLogger(__name__)
+FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"
+PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+
+
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One verifying TLS context for every request: building one costs about 20 ms (it loads the CA bundle)."""
+    return httpx.create_ssl_context()
+
+
+class _HTTPStatus(PledgewatchError):
+    """An HTTP error status, carried out of the request with its Retry-After."""
+
+    def __init__(self, error: PledgewatchError, retry_after_s: float | None) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.retry_after_s = retry_after_s
 
 
 def fetch(
@@ -30,19 +50,34 @@ def fetch(
     etag: str | None = None,
     last_modified: str | None = None,
     transport: httpx.BaseTransport | None = None,
+    gate: HostGate | None = None,
+    accept: str = FEED_ACCEPT,
 ) -> FeedFetch:
-    """Fetch one feed. `transport` is the test seam (httpx.MockTransport); by default real sockets are used."""
-    started = time.monotonic()
+    """Fetch one feed (or page). `transport` is the test seam (httpx.MockTransport); by default real sockets
+    are used. `gate` limits requests in flight, overall and per host; the wait for it is not latency."""
     at = datetime.now(UTC)
+    started = time.monotonic()
+    retry_after: float | None = None
     try:
         if source.url.startswith("file:"):
             return _fetch_file(source, at, max_bytes, started)
-        return _fetch_http(
-            source, at, started, user_agent, timeout_s, max_bytes, max_redirects, etag, last_modified, transport
-        )
+        if not source.url.startswith(("http://", "https://")):
+            raise FetchRejected(f"{source.url}: only http(s):// and file: URLs are fetched.")
+        if gate is None:
+            return _fetch_http(source, at, started, user_agent, timeout_s, max_bytes, max_redirects, etag,
+                               last_modified, transport, accept)
+        with gate.slot(source.url):
+            at, started = datetime.now(UTC), time.monotonic()
+            return _fetch_http(source, at, started, user_agent, timeout_s, max_bytes, max_redirects, etag,
+                               last_modified, transport, accept)
+    except _HTTPStatus as e:
+        retry_after = e.retry_after_s
+        err: PledgewatchError = e.error
     except PledgewatchError as e:
-        LOGGER.warning("fetch failed for %s: %s", source.url, e)
-        return FeedFetch(source, at, error=str(e), transient=isinstance(e, TransientError), latency_ms=_ms(started))
+        err = e
+    LOGGER.warning("fetch failed for %s: %s", source.url, err)
+    return FeedFetch(source, at, error=str(err), transient=isinstance(err, TransientError), latency_ms=_ms(started),
+                     retry_after_s=retry_after, conditional=bool(etag or last_modified))
 
 
 def _ms(started: float) -> float:
@@ -72,8 +107,9 @@ def _fetch_http(
     etag: str | None,
     last_modified: str | None,
     transport: httpx.BaseTransport | None,
+    accept: str,
 ) -> FeedFetch:
-    headers = {"User-Agent": user_agent, "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5"}
+    headers = {"User-Agent": user_agent, "Accept": accept}
     if etag:
         headers["If-None-Match"] = etag
     if last_modified:
@@ -85,19 +121,26 @@ def _fetch_http(
             follow_redirects=True,
             max_redirects=max_redirects,
             transport=transport,
+            verify=_ssl_context(),
         ) as client, client.stream("GET", source.url) as resp:
             if resp.status_code == 304:
                 return FeedFetch(source, at, status=304, not_modified=True, etag=etag,
-                                 last_modified=last_modified, latency_ms=_ms(started))
+                                 last_modified=last_modified, latency_ms=_ms(started), conditional=True)
             if resp.status_code >= 400:
                 kind = FetchHTTPError if resp.status_code >= 500 or resp.status_code == 429 else FetchRejected
-                raise kind(f"HTTP {resp.status_code} {resp.reason_phrase} from {source.url}")
+                retry_after = (parse_retry_after(resp.headers.get("retry-after"), datetime.now(UTC))
+                               if resp.status_code in (429, 503) else None)
+                wait = f"; the server asks to wait {retry_after:.0f}s" if retry_after is not None else ""
+                raise _HTTPStatus(kind(f"HTTP {resp.status_code} {resp.reason_phrase} from {source.url}{wait}"),
+                                  retry_after)
             declared = resp.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > max_bytes:
                 raise FetchRejected(f"{source.url} announces {declared} bytes, over the {max_bytes}-byte limit.")
             chunks, total = [], 0
             # iter_bytes decodes gzip/deflate, so the cap holds against compression bombs too.
             for chunk in resp.iter_bytes():
+                if time.monotonic() - started > timeout_s:
+                    raise FetchTimeout(f"{source.url} took more than {timeout_s:.0f}s to send its body; stopped.")
                 total += len(chunk)
                 if total > max_bytes:
                     raise FetchRejected(f"{source.url} sent more than {max_bytes} bytes; stopped reading.")
@@ -106,6 +149,7 @@ def _fetch_http(
                 source, at, status=resp.status_code, body=b"".join(chunks),
                 content_type=resp.headers.get("content-type"), etag=resp.headers.get("etag"),
                 last_modified=resp.headers.get("last-modified"), latency_ms=_ms(started),
+                conditional=bool(etag or last_modified),
             )
     except httpx.TooManyRedirects as e:
         raise FetchRejected(f"{source.url} redirected more than {max_redirects} times (a redirect loop?).") from e
@@ -113,3 +157,5 @@ def _fetch_http(
         raise FetchTimeout(f"{source.url} timed out after {timeout_s:.0f}s ({type(e).__name__}).") from e
     except httpx.HTTPError as e:
         raise FetchHTTPError(f"{source.url}: {type(e).__name__}: {e}") from e
+    except (httpx.InvalidURL, ValueError) as e:
+        raise FetchRejected(f"{source.url} is not a usable URL ({e}). Fix it in the sources file.") from e

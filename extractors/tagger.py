@@ -2,8 +2,8 @@
 
 Per sentence, three signals: cue patterns, the prototype margin and a sentence head (a logistic layer over the
 sentence embedding). Per article, a small logistic head over their maxima decides each option, with a
-threshold fitted on labelled data. Embeddings are the expensive part, so only sentences that name an actor
-or carry a cue are encoded, and an article with neither is not encoded at all.
+threshold fitted on labelled data. Embeddings are the expensive part, so an article where no sentence names an
+actor or carries a cue is not encoded at all.
 """
 
 from __future__ import annotations
@@ -138,7 +138,9 @@ class Tagger:
             sents = split_sentences(d.title, d.text)
             actors = [self.gazetteer.find(s) for s in sents]
             cues = np.asarray([self.cues.count(s) for s in sents], dtype=np.int32).reshape(len(sents), k)
-            relevant = [i for i, s in enumerate(sents) if actors[i] or cues[i].any()]
+            # One sign of the topic makes every sentence worth encoding: option talk often names no one.
+            on_topic = any(actors) or bool(cues.any())
+            relevant = list(range(len(sents))) if on_topic else []
             prepared.append((d, lang, sents, actors, cues, relevant, len(to_embed)))
             to_embed.extend(sents[i] for i in relevant)
         vecs = self.encoder.encode(to_embed)

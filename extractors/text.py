@@ -8,6 +8,8 @@ import re
 import lxml.html
 from lxml.etree import ParserError
 
+# Lone surrogates (from numeric entities like &#xD800;) cannot be stored as UTF-8; C0 controls are noise.
+_UNSTORABLE = re.compile(r"[\ud800-\udfff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _WS = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLANKS = re.compile(r"\n\s*\n+")
 _BLOCK = re.compile(r"</?(p|div|br|li|h[1-6]|tr|blockquote|section|article)\b[^>]*>", re.I)
@@ -27,6 +29,12 @@ def html_to_text(markup: str) -> str:
     return _tidy(root.text_content())
 
 
+def clean_text(text: str) -> str:
+    """Drop characters that cannot be stored or shown: lone surrogates and control characters."""
+    return _UNSTORABLE.sub("", text)
+
+
 def _tidy(text: str) -> str:
+    text = clean_text(text)
     lines = [_WS.sub(" ", line).strip() for line in text.split("\n")]
     return _BLANKS.sub("\n\n", "\n".join(lines)).strip()

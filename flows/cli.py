@@ -58,10 +58,11 @@ def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show INF
 
 def _print_ingest(report: Any) -> None:
     t = Table(title="ingest", show_lines=False)
-    for c in ("feed", "items", "new", "rejected", "error"):
-        t.add_column(c, justify="right" if c in ("items", "new", "rejected") else "left")
+    for c in ("feed", "items", "new", "copies", "rejected", "error / note"):
+        t.add_column(c, justify="right" if c in ("items", "new", "copies", "rejected") else "left")
     for f in report.feeds:
-        t.add_row(f.name, str(f.items), str(f.new), str(f.rejected), f"[red]{f.error}[/red]" if f.error else "")
+        note = f"[red]{f.error}[/red]" if f.error else f"[yellow]{f.skipped or f.warning}[/yellow]" if (f.skipped or f.warning) else ""
+        t.add_row(f.name, str(f.items), str(f.new), str(f.copies), str(f.rejected), note)
     err.print(t)
 
 
@@ -135,6 +136,25 @@ def run(db: DbOpt = None, sources: SourcesOpt = None, taxonomy: TaxonomyOpt = No
         f"in {time.monotonic() - t0:.1f}s; database {s.db}"
     )
     out.print(Markdown(result.summary) if out.is_terminal else result.summary, soft_wrap=True)
+
+
+@app.command()
+def sources(db: DbOpt = None, wait: WaitOpt = None) -> None:
+    """Show each feed's health: status, last success, failures in a row, items per fetch, latency, backoff, errors."""
+    from flows.health import health_table
+    from storage.db import reading
+    from storage.reads import feed_health
+
+    s = _settings(db, wait=wait)
+    try:
+        with reading(s.db, s.lock_wait_s, on_wait=lambda m: err.print(f"[yellow]{m}[/yellow]")) as con:
+            columns, rows = feed_health(con)
+    except PledgewatchError as e:
+        _fail(e)
+    if not rows:
+        err.print(f"no feeds in {s.db} yet: run `pledgewatch ingest --sources FILE.toml` first.")
+        return
+    out.print(health_table(columns, rows))
 
 
 def _jsonable(v: Any) -> Any:

@@ -1,25 +1,39 @@
-"""Ingest: feeds → feedparser → Articles → DuckDB, one task per feed fetch."""
+"""Ingest: feeds → fetch (polite, conditional) → feedparser → full text → dedup → DuckDB.
+
+One task per feed: fetch, parse, full text (for `full_text = true` sources) and MinHash signatures run
+there, in parallel. The flow plans each fetch from the stored feed state, dedups across feeds, and
+writes finished feeds in batches, one transaction per batch, so a crash loses at most the batch in flight.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
-from datetime import UTC, datetime
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import as_completed
+from prefect.task_runners import ThreadPoolTaskRunner
 
+from extractors.dedup import DedupIndex, with_signature
 from extractors.feeds import parse_feed
-from extractors.fetch import fetch
-from models.domain import FeedFetch, ParsedFeed, Source
+from extractors.fetch import PAGE_ACCEPT, fetch
+from extractors.fulltext import OK, apply_full_text
+from extractors.politeness import HostGate, health_after, plan_fetch
+from models.domain import Article, FeedFetch, FeedRecord, FeedState, FetchPlan, ParsedFeed, Source
 from models.errors import TransientError
 from models.settings import Settings
 from models.sources import load_sources
 from storage.db import migrate, writing
-from storage.writes import record_fetch, upsert_sources
+from storage.reads import feed_states, known_articles
+from storage.writes import record_batch, upsert_sources
 
 LOGGER = logging.getLogger(__name__)
+# Threads for fetch tasks; requests in flight are limited separately by Settings.concurrency and per_host.
+WORKERS = 16
 
 
 @dataclass
@@ -30,6 +44,9 @@ class FeedOutcome:
     new: int = 0
     rejected: int = 0
     error: str | None = None
+    skipped: str | None = None  # why the feed was not fetched this run (backing off)
+    copies: int = 0  # new articles that are copies of a canonical one
+    warning: str | None = None
 
 
 @dataclass
@@ -44,49 +61,178 @@ class IngestReport:
     def failed(self) -> list[FeedOutcome]:
         return [f for f in self.feeds if f.error]
 
+    @property
+    def skipped(self) -> list[FeedOutcome]:
+        return [f for f in self.feeds if f.skipped]
+
+
+@dataclass(frozen=True)
+class FeedResult:
+    """What a fetch task hands back: the fetch without its body, and the parsed feed."""
+
+    fetch: FeedFetch
+    parsed: ParsedFeed
+    note: str | None = None
+
+
+def _read(fetched: FeedFetch, settings: Settings, seen_ids: frozenset[str], gate: HostGate) -> FeedResult:
+    """Parse, fetch full text where asked, sign for dedup. A bad document is logged and kept as an error."""
+    if fetched.error is not None or fetched.not_modified:
+        return FeedResult(replace(fetched, body=b""), ParsedFeed((), ()))
+    try:
+        parsed = parse_feed(fetched, settings.max_bytes)
+    except Exception as e:  # feedparser on hostile input: record it, never stop the other feeds
+        LOGGER.exception("parsing %s crashed", fetched.source.url)
+        parsed = ParsedFeed((), (), warning=f"the parser crashed on this feed ({type(e).__name__}: {e})")
+    articles = list(parsed.articles)
+    note = None
+    if fetched.source.full_text and articles:
+        articles, note = _full_text(articles, settings, seen_ids, gate)
+    articles = [with_signature(a) for a in articles]
+    return FeedResult(replace(fetched, body=b""), replace(parsed, articles=tuple(articles)), note)
+
+
+def _full_text(
+    articles: list[Article], settings: Settings, seen_ids: frozenset[str], gate: HostGate
+) -> tuple[list[Article], str | None]:
+    """Fetch the pages of articles this feed has not carried before, and take their main text."""
+    todo = [a for a in articles if a.id not in seen_ids]
+    pages = {
+        a.id: fetch(Source(a.source_url, a.url), user_agent=settings.user_agent, timeout_s=settings.timeout_s,
+                    max_bytes=settings.max_bytes, max_redirects=settings.max_redirects, gate=gate, accept=PAGE_ACCEPT)
+        for a in todo
+    }
+    done = {a.id: a for a in apply_full_text(todo, pages, settings.full_text_min_chars)}
+    kept = [a.full_text_status for a in done.values() if a.full_text_status not in (None, OK)]
+    note = f"full text: {len(kept)} of {len(todo)} pages kept the feed text (e.g. {kept[0]})" if kept else None
+    return [done.get(a.id, a) for a in articles], note
+
 
 @task(name="fetch-feed", retries=2, retry_delay_seconds=[1, 4], cache_policy=NO_CACHE)
-def fetch_feed(source: Source, settings: Settings, etag: str | None, last_modified: str | None) -> FeedFetch:
-    result = fetch(
+def fetch_feed(source: Source, settings: Settings, plan: FetchPlan, seen_ids: frozenset[str], gate: HostGate) -> FeedResult:
+    fetched = fetch(
         source,
         user_agent=settings.user_agent,
         timeout_s=settings.timeout_s,
         max_bytes=settings.max_bytes,
         max_redirects=settings.max_redirects,
-        etag=etag,
-        last_modified=last_modified,
+        etag=plan.etag,
+        last_modified=plan.last_modified,
+        gate=gate,
     )
-    if result.error and result.transient:
-        raise TransientError(result.error)  # Prefect retries I/O failures only
-    return result
+    # Prefect retries I/O failures only, and not when the server said when to come back (Retry-After).
+    if fetched.error and fetched.transient and fetched.retry_after_s is None:
+        raise TransientError(fetched.error)
+    return _read(fetched, settings, seen_ids, gate)
 
 
-def _store(settings: Settings, fetched: FeedFetch) -> FeedOutcome:
-    parsed = parse_feed(fetched, settings.max_bytes) if fetched.error is None and not fetched.not_modified else ParsedFeed((), ())
-    if parsed.warning and fetched.error is None:
-        fetched = replace(fetched, error=parsed.warning)
+def _plan(sources: Sequence[Source], states: dict[str, FeedState], settings: Settings, now: datetime) -> dict[str, FetchPlan]:
+    return {
+        s.url: plan_fetch(states.get(s.url), now, refetch_after_304s=settings.refetch_after_304s,
+                          refetch_max_age_s=settings.refetch_max_age_s)
+        for s in sources
+    }
+
+
+def _unique(sources: Sequence[Source]) -> list[Source]:
+    out: dict[str, Source] = {}
+    for s in sources:
+        if s.url in out:
+            LOGGER.warning("sources file lists %s twice (as %r and %r); fetching it once", s.url, out[s.url].name, s.name)
+            continue
+        out[s.url] = s
+    return list(out.values())
+
+
+def _warning(*parts: str | None) -> str | None:
+    text = "; ".join(p for p in parts if p)
+    return text or None
+
+
+def _store(
+    settings: Settings, results: Sequence[FeedResult], plans: dict[str, FetchPlan],
+    states: dict[str, FeedState], index: DedupIndex,
+) -> list[FeedOutcome]:
+    """Dedup a batch of finished feeds against everything seen so far, then write it in one transaction."""
+    order = sorted(
+        (a for r in results for a in r.parsed.articles), key=lambda a: (a.published_at, a.source_url, a.id)
+    )
+    deduped = {(a.source_url, a.id): a for a in index.assign(order)}
+    records = []
+    for r in results:
+        f = r.fetch
+        if r.parsed.warning and f.error is None:
+            f = replace(f, error=r.parsed.warning)
+        health = health_after(states.get(f.source.url), f, f.error is not None,
+                              base_s=settings.backoff_base_s, cap_s=settings.backoff_cap_s)
+        records.append(FeedRecord(
+            f, tuple(deduped[(a.source_url, a.id)] for a in r.parsed.articles), r.parsed.rejections, health,
+            _warning(plans[f.source.url].note, r.parsed.notice, r.note),
+        ))
     with writing(settings.db, settings.lock_wait_s) as con:
-        new = record_fetch(con, fetched, parsed.articles, parsed.rejections)
-    return FeedOutcome(fetched.source.name, fetched.source.url, len(parsed.articles), new, len(parsed.rejections),
-                       fetched.error)
+        new = record_batch(con, records)
+    return [
+        FeedOutcome(rec.fetch.source.name, rec.fetch.source.url, len(rec.articles), new[rec.fetch.source.url],
+                    len(rec.rejections), rec.fetch.error, copies=sum(a.duplicate_of is not None for a in rec.articles),
+                    warning=rec.warning)
+        for rec in records
+    ]
 
 
-@flow(name="ingest", log_prints=True)
+def _seen_ids(settings: Settings, sources: Sequence[Source]) -> dict[str, frozenset[str]]:
+    """Article ids each full-text feed has carried before, so their pages are not fetched again."""
+    urls = [s.url for s in sources if s.full_text]
+    if not urls:
+        return {}
+    with writing(settings.db, settings.lock_wait_s) as con:
+        rows = con.execute(
+            "SELECT source_url, list(article_id) FROM feed_items WHERE list_contains(?, source_url) GROUP BY 1", [urls]
+        ).fetchall()
+    return {u: frozenset(ids) for u, ids in rows}
+
+
+@flow(name="ingest", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=WORKERS))  # type: ignore[arg-type]
 def ingest_flow(settings: Settings) -> IngestReport:
-    sources = load_sources(settings.sources)
+    sources = _unique(load_sources(settings.sources))
+    now = datetime.now(UTC)
     with writing(settings.db, settings.lock_wait_s) as con:
         migrate(con)
         upsert_sources(con, sources)
-        validators = dict(
-            (url, (etag, lm)) for url, etag, lm in con.execute("SELECT url, etag, last_modified FROM sources").fetchall()
-        )
-    futures = [fetch_feed.submit(s, settings, *validators.get(s.url, (None, None))) for s in sources]
+        states = feed_states(con)
+        known = known_articles(con, now - timedelta(days=settings.dedup_window_days))
+    index = DedupIndex(known, settings.dedup_threshold)
+    plans = _plan(sources, states, settings, now)
+    seen = _seen_ids(settings, sources)
+    gate = HostGate(settings.concurrency, settings.per_host)
     report = IngestReport()
-    for source, fut in zip(sources, futures, strict=True):
-        outcome = fut.result(raise_on_failure=False)
-        if isinstance(outcome, BaseException):
-            outcome = FeedFetch(source, datetime.now(UTC), error=str(outcome), transient=True)
-        report.feeds.append(_store(settings, outcome))
+    due = []
+    for s in sources:
+        if plans[s.url].skip:
+            LOGGER.warning("skipping feed %s: %s", s.name, plans[s.url].skip)
+            report.feeds.append(FeedOutcome(s.name, s.url, skipped=plans[s.url].skip))
+        else:
+            due.append(s)
+    futures = [fetch_feed.submit(s, settings, plans[s.url], seen.get(s.url, frozenset()), gate) for s in due]
+    by_future: dict[int, Source] = {id(f): s for f, s in zip(futures, due, strict=True)}
+    batch: list[FeedResult] = []
+    for fut in as_completed(futures):
+        batch.append(_result(by_future[id(fut)], fut))
+        if len(batch) >= settings.ingest_batch:
+            report.feeds.extend(_store(settings, batch, plans, states, index))
+            batch = []
+    if batch:
+        report.feeds.extend(_store(settings, batch, plans, states, index))
+    position = {s.url: i for i, s in enumerate(sources)}
+    report.feeds.sort(key=lambda f: position[f.url])
     for f in report.failed:
         LOGGER.warning("feed %s failed: %s", f.name, f.error)
     return report
+
+
+def _result(source: Source, fut: Any) -> FeedResult:
+    """The task's result, or its final exception (after retries) as a failed fetch."""
+    outcome = fut.result(raise_on_failure=False)
+    if isinstance(outcome, FeedResult):
+        return outcome
+    error = str(outcome) if isinstance(outcome, BaseException) else f"fetch task ended without a result: {outcome!r}"
+    return FeedResult(FeedFetch(source, datetime.now(UTC), error=error, transient=True), ParsedFeed((), ()))

@@ -31,6 +31,12 @@ class Article:
     content_hash: str
     date_missing: bool = False
     body: str = ""
+    # Dedup: the canonical article this one copies (same content hash, or a near-duplicate), else None.
+    duplicate_of: str | None = None
+    # MinHash signature of title + text (extractors/dedup.py); empty when the text is too short to compare.
+    minhash: tuple[int, ...] = ()
+    # Full text: None when the source does not ask for it, "ok" when `body` came from the page, else why not.
+    full_text_status: str | None = None
 
     @property
     def text(self) -> str:
@@ -94,12 +100,68 @@ class FeedFetch:
     error: str | None = None
     transient: bool = False  # a retry later may succeed (timeout, 5xx, 429)
     latency_ms: float = 0.0
+    retry_after_s: float | None = None  # the server's Retry-After on 429/503, in seconds
+    conditional: bool = False  # the request carried If-None-Match / If-Modified-Since
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """What storage knows about a feed before fetching it: validators, failures, backoff."""
+
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    consecutive_failures: int = 0
+    consecutive_304: int = 0
+    last_200_at: datetime | None = None
+    next_fetch_after: datetime | None = None
+
+
+@dataclass(frozen=True)
+class FetchPlan:
+    """How to fetch a feed this run: skip it (with the reason), or fetch with or without validators."""
+
+    skip: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    note: str | None = None  # e.g. why validators were dropped
+
+
+@dataclass(frozen=True)
+class FeedHealthUpdate:
+    """The per-feed state written after a fetch: counters and when the next fetch may happen."""
+
+    consecutive_304: int
+    last_200_at: datetime | None
+    next_fetch_after: datetime | None
+    warning: str | None = None
+
+
+@dataclass(frozen=True)
+class KnownArticle:
+    """A stored canonical article, as dedup needs it."""
+
+    id: str
+    content_hash: str
+    minhash: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
 class ParsedFeed:
     articles: tuple[Article, ...]
     rejections: tuple[Rejection, ...]
+    warning: str | None = None  # the feed could not be read at all: stored as the fetch's error
+    notice: str | None = None  # readable, but something is off (e.g. malformed XML, items recovered)
+
+
+@dataclass(frozen=True)
+class FeedRecord:
+    """Everything one fetch of one feed writes: the fetch log, articles, rejections and the feed's health."""
+
+    fetch: FeedFetch
+    articles: tuple[Article, ...] = ()
+    rejections: tuple[Rejection, ...] = ()
+    health: FeedHealthUpdate | None = None
     warning: str | None = None
 
 

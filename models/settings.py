@@ -34,6 +34,19 @@ class Settings(BaseSettings):
     timeout_s: float = 20.0
     max_bytes: int = 20_000_000
     max_redirects: int = 5
-    concurrency: int = 8
+    concurrency: int = 8  # requests in flight overall; at most `per_host` to any one host
+    per_host: int = 1
+    # Conditional GET fallback: some servers answer 304 forever although the feed changed.
+    refetch_after_304s: int = 24  # after this many 304s in a row, fetch without validators
+    refetch_max_age_s: float = 86_400.0  # or when the last full (200) response is older than this
+    # Backoff after a failure: base * 2^(failures-1), at least the server's Retry-After, at most the cap.
+    backoff_base_s: float = 300.0
+    backoff_cap_s: float = 86_400.0
+    # Dedup: MinHash over word shingles of title + text; stored articles this recent are compared.
+    dedup_threshold: float = 0.8
+    dedup_window_days: int = 30
+    # Full text (sources with full_text = true): shorter extractions count as boilerplate.
+    full_text_min_chars: int = 300
+    ingest_batch: int = 20  # feeds written per transaction
     lock_wait_s: float = 60.0
     tag_batch: int = 256

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import duckdb
 
-from models.domain import WeeklyOption, WeeklySummary
+from models.domain import FeedState, KnownArticle, WeeklyOption, WeeklySummary
 from models.taxonomy import Taxonomy
 
 
@@ -110,3 +112,35 @@ def query(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[tup
     rel = con.execute(sql)
     columns = [d[0] for d in rel.description] if rel.description else []
     return columns, rel.fetchall()
+
+
+def feed_states(con: duckdb.DuckDBPyConnection) -> dict[str, FeedState]:
+    """What the ingest needs to plan each feed's fetch: validators, failures, 304 streak, backoff."""
+    rows = con.execute(
+        """SELECT url, etag, last_modified, consecutive_failures, coalesce(consecutive_304, 0), last_200_at,
+                  next_fetch_after FROM sources"""
+    ).fetchall()
+    return {r[0]: FeedState(*r) for r in rows}
+
+
+def known_articles(con: duckdb.DuckDBPyConnection, since: datetime) -> list[KnownArticle]:
+    """Canonical articles fetched since `since`, with content hash and MinHash signature, oldest first."""
+    rows = con.execute(
+        """SELECT id, content_hash, coalesce(minhash, []) FROM articles
+           WHERE duplicate_of IS NULL AND fetched_at >= ? ORDER BY fetched_at, id""",
+        [since],
+    ).fetchall()
+    return [KnownArticle(i, h, tuple(m)) for i, h, m in rows]
+
+
+def existing_ids(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> set[str]:
+    """Which of these article ids are stored already."""
+    if not ids:
+        return set()
+    rows = con.execute("SELECT a.id FROM articles a JOIN (SELECT unnest(?) AS id) u ON u.id = a.id", [list(ids)])
+    return {r[0] for r in rows.fetchall()}
+
+
+def feed_health(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """The feed_health view, worst feeds first: columns and rows."""
+    return query(con, "SELECT * FROM feed_health ORDER BY consecutive_failures DESC, name")

@@ -11,7 +11,7 @@ from datetime import datetime
 
 import duckdb
 
-from models.domain import Article, FeedFetch, Rejection, Source, TagResult
+from models.domain import Article, FeedFetch, FeedRecord, Rejection, Source, TagResult
 
 
 @contextmanager
@@ -42,28 +42,41 @@ def upsert_sources(con: duckdb.DuckDBPyConnection, sources: Sequence[Source]) ->
     )
 
 
+def _article_columns(articles: Sequence[Article]) -> dict[str, list]:
+    return {
+        "id": [a.id for a in articles],
+        "url": [a.url for a in articles],
+        "source_url": [a.source_url for a in articles],
+        "title": [a.title for a in articles],
+        "summary": [a.summary for a in articles],
+        "body": [a.body for a in articles],
+        "published_at": [a.published_at for a in articles],
+        "date_missing": [a.date_missing for a in articles],
+        "fetched_at": [a.fetched_at for a in articles],
+        "lang": [a.lang for a in articles],
+        "content_hash": [a.content_hash for a in articles],
+        "duplicate_of": [a.duplicate_of for a in articles],
+        "minhash": [list(a.minhash) or None for a in articles],
+        "full_text_status": [a.full_text_status for a in articles],
+    }
+
+
+def _existing_ids(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> set[str]:
+    if not ids:
+        return set()
+    rows = con.execute("SELECT a.id FROM articles a JOIN (SELECT unnest(?) AS id) u ON u.id = a.id", [list(ids)])
+    return {r[0] for r in rows.fetchall()}
+
+
 def insert_articles(con: duckdb.DuckDBPyConnection, articles: Sequence[Article]) -> int:
-    """Insert articles whose id is new; return how many were new."""
-    before = con.execute("SELECT count(*) FROM articles").fetchone()[0]  # type: ignore[index]
-    _insert(
-        con,
-        "articles",
-        {
-            "id": [a.id for a in articles],
-            "url": [a.url for a in articles],
-            "source_url": [a.source_url for a in articles],
-            "title": [a.title for a in articles],
-            "summary": [a.summary for a in articles],
-            "body": [a.body for a in articles],
-            "published_at": [a.published_at for a in articles],
-            "date_missing": [a.date_missing for a in articles],
-            "fetched_at": [a.fetched_at for a in articles],
-            "lang": [a.lang for a in articles],
-            "content_hash": [a.content_hash for a in articles],
-        },
-    )
-    after = con.execute("SELECT count(*) FROM articles").fetchone()[0]  # type: ignore[index]
-    return int(after - before)
+    """Insert articles whose id is new (the first of a repeated id wins); return how many were new."""
+    existing = _existing_ids(con, [a.id for a in articles])
+    fresh: dict[str, Article] = {}
+    for a in articles:
+        if a.id not in existing:
+            fresh.setdefault(a.id, a)
+    _insert(con, "articles", _article_columns(list(fresh.values())))
+    return len(fresh)
 
 
 def record_fetch(
@@ -73,44 +86,119 @@ def record_fetch(
     rejections: Sequence[Rejection],
 ) -> int:
     """Store one feed's outcome in one transaction: its articles, rejections, fetch log and health."""
+    return record_batch(con, [FeedRecord(fetch, tuple(articles), tuple(rejections))])[fetch.source.url]
+
+
+def record_batch(con: duckdb.DuckDBPyConnection, records: Sequence[FeedRecord]) -> dict[str, int]:
+    """Store several feeds' outcomes in one transaction; return the new-article count per feed URL.
+
+    Idempotent: articles are keyed by id, sightings by (feed, article), rejections by (feed, item key),
+    fetches by (feed, time). A crash before COMMIT leaves none of the batch behind.
+    """
+    new: dict[str, int] = {r.fetch.source.url: 0 for r in records}
+    if not records:
+        return new
     with transaction(con):
-        new = insert_articles(con, articles)
+        all_articles = [a for r in records for a in r.articles]
+        existing = _existing_ids(con, [a.id for a in all_articles])
+        fresh: dict[str, Article] = {}
+        for r in records:
+            for a in r.articles:
+                if a.id not in existing and a.id not in fresh:
+                    fresh[a.id] = a
+                    new[r.fetch.source.url] += 1
+        _insert(con, "articles", _article_columns(list(fresh.values())))
+        seen = {(a.source_url, a.id): a.fetched_at for a in all_articles}
+        _insert(
+            con,
+            "feed_items",
+            {
+                "source_url": [k[0] for k in seen],
+                "article_id": [k[1] for k in seen],
+                "first_seen_at": list(seen.values()),
+            },
+        )
+        rejected = {(j.source_url, j.item_key): (j.reason, r.fetch.fetched_at) for r in records for j in r.rejections}
         _insert(
             con,
             "rejections",
             {
-                "source_url": [r.source_url for r in rejections],
-                "item_key": [r.item_key for r in rejections],
-                "reason": [r.reason for r in rejections],
-                "seen_at": [fetch.fetched_at for _ in rejections],
+                "source_url": [k[0] for k in rejected],
+                "item_key": [k[1] for k in rejected],
+                "reason": [v[0] for v in rejected.values()],
+                "seen_at": [v[1] for v in rejected.values()],
             },
             conflict="DO UPDATE SET reason = excluded.reason, seen_at = excluded.seen_at",
         )
-        con.execute(
-            "INSERT INTO fetches VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            [fetch.source.url, fetch.fetched_at, fetch.status, len(articles), new, len(rejections),
-             fetch.latency_ms, fetch.error],
-        )
-        ok = fetch.error is None
-        con.execute(
-            """
-            UPDATE sources SET
-                last_fetch_at = $at,
-                last_success_at = CASE WHEN $ok THEN $at ELSE last_success_at END,
-                last_error = CASE WHEN $ok THEN NULL ELSE $error END,
-                consecutive_failures = CASE WHEN $ok THEN 0 ELSE consecutive_failures + 1 END,
-                last_items = CASE WHEN $ok THEN $items ELSE last_items END,
-                last_latency_ms = $latency,
-                etag = CASE WHEN $ok THEN coalesce($etag, etag) ELSE etag END,
-                last_modified = CASE WHEN $ok THEN coalesce($lm, last_modified) ELSE last_modified END
-            WHERE url = $url
-            """,
+        fetches = [r.fetch for r in records]
+        _insert(
+            con,
+            "fetches",
             {
-                "at": fetch.fetched_at, "ok": ok, "error": fetch.error, "items": len(articles),
-                "latency": fetch.latency_ms, "etag": fetch.etag, "lm": fetch.last_modified, "url": fetch.source.url,
+                "source_url": [f.source.url for f in fetches],
+                "fetched_at": [f.fetched_at for f in fetches],
+                "status": [f.status for f in fetches],
+                "items": [len(r.articles) for r in records],
+                "new_items": [new[r.fetch.source.url] for r in records],
+                "rejected": [len(r.rejections) for r in records],
+                "latency_ms": [f.latency_ms for f in fetches],
+                "error": [f.error for f in fetches],
+                "conditional": [f.conditional for f in fetches],
+                "warning": [r.warning for r in records],
             },
         )
+        _update_sources(con, records)
     return new
+
+
+def _update_sources(con: duckdb.DuckDBPyConnection, records: Sequence[FeedRecord]) -> None:
+    """Per-feed health after a fetch; validators are kept from the last successful full response."""
+    latest = {r.fetch.source.url: r for r in sorted(records, key=lambda r: r.fetch.fetched_at)}
+    rs = list(latest.values())
+    ok = [r.fetch.error is None for r in rs]
+    full = [r.fetch.error is None and not r.fetch.not_modified for r in rs]
+    columns = {
+        "url": [r.fetch.source.url for r in rs],
+        "at": [r.fetch.fetched_at for r in rs],
+        "ok": ok,
+        "full": full,
+        "error": [r.fetch.error for r in rs],
+        "status": [r.fetch.status for r in rs],
+        "items": [len(r.articles) for r in rs],
+        "latency": [r.fetch.latency_ms for r in rs],
+        "etag": [r.fetch.etag for r in rs],
+        "lm": [r.fetch.last_modified for r in rs],
+        "warning": [r.warning for r in rs],
+        "has_health": [r.health is not None for r in rs],
+        "c304": [r.health.consecutive_304 if r.health else 0 for r in rs],
+        "last_200": [r.health.last_200_at if r.health else None for r in rs],
+        "next_after": [r.health.next_fetch_after if r.health else None for r in rs],
+    }
+    selects = ", ".join(f"unnest(${i + 1}) AS {name}" for i, name in enumerate(columns))
+    con.execute(
+        f"""
+        UPDATE sources SET
+            last_fetch_at = u.at,
+            last_success_at = CASE WHEN u.ok THEN u.at ELSE sources.last_success_at END,
+            last_error = CASE WHEN u.ok THEN NULL ELSE u.error END,
+            last_status = u.status,
+            consecutive_failures = CASE WHEN u.ok THEN 0 ELSE sources.consecutive_failures + 1 END,
+            last_items = CASE WHEN u.full THEN u.items ELSE sources.last_items END,
+            last_latency_ms = u.latency,
+            last_warning = u.warning,
+            -- A full response replaces both validators: a server that drops its ETag must not keep an old one.
+            etag = CASE WHEN u.full THEN u.etag ELSE sources.etag END,
+            last_modified = CASE WHEN u.full THEN u.lm ELSE sources.last_modified END,
+            consecutive_304 = CASE WHEN u.has_health THEN u.c304
+                                   WHEN u.full THEN 0 ELSE coalesce(sources.consecutive_304, 0) END,
+            last_200_at = CASE WHEN u.has_health THEN u.last_200
+                               WHEN u.full THEN u.at ELSE sources.last_200_at END,
+            next_fetch_after = CASE WHEN u.has_health THEN u.next_after ELSE NULL END
+        FROM (SELECT {selects}) AS u
+        WHERE sources.url = u.url
+        """,
+        list(columns.values()),
+    )
 
 
 def write_tags(con: duckdb.DuckDBPyConnection, results: Sequence[TagResult], tagged_at: datetime) -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-import flows  # noqa: E402,F401  (Prefect environment defaults)
-from models.settings import Settings  # noqa: E402
+import flows  # noqa: F401  (Prefect environment defaults)
+from models.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"

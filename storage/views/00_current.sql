@@ -15,7 +15,9 @@ SELECT a.id AS article_id, a.url, a.title, a.source_url, s.name AS source_name,
        t.tagger_version, t.taxonomy_version
 FROM articles a
 JOIN current_taggings t ON t.article_id = a.id
-LEFT JOIN sources s ON s.url = a.source_url;
+LEFT JOIN sources s ON s.url = a.source_url
+-- Trends count stories, not copies: a syndicated copy points to its canonical article.
+WHERE a.duplicate_of IS NULL;
 
 CREATE OR REPLACE VIEW current_option_tags AS
 SELECT o.article_id, o.option_id, o.score, ta.week, ta.lang, ta.source_name, ta.published_at

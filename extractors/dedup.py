@@ -1,0 +1,120 @@
+"""Dedup: the same story under two URLs, and syndicated near-copies.
+
+Two checks, in this order:
+1. the content hash (`extractors.urls.content_hash`): title and text equal after case and whitespace folding;
+2. MinHash over word 3-shingles of title + text, with an LSH index (datasketch): an estimated Jaccard
+   similarity at or above the threshold (0.8 by default) makes a near-duplicate.
+
+The first copy seen is canonical; later copies keep their own row and point to it with `duplicate_of`,
+so nothing is lost and trend views can count stories instead of copies. Stored articles come in as
+`KnownArticle`s (the flow reads them from storage); this module does no I/O.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+
+from models.domain import Article, KnownArticle
+
+LOGGER = logging.getLogger(__name__)
+
+NUM_PERM = 64
+SCHEME = "affine32"  # 32-bit hash values: stored as UINTEGER[]
+SHINGLE = 3
+# Below this many shingles (roughly a headline with no text) MinHash is noise: only the content hash counts.
+MIN_SHINGLES = 8
+_SEED = 1
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def shingles(text: str, k: int = SHINGLE) -> set[bytes]:
+    """Word k-shingles of case-folded text, as bytes for hashing."""
+    words = _WORD.findall(text.casefold())
+    if len(words) < k:
+        return {" ".join(words).encode("utf-8")} if words else set()
+    return {" ".join(words[i : i + k]).encode("utf-8") for i in range(len(words) - k + 1)}
+
+
+def signature(title: str, text: str) -> tuple[int, ...]:
+    """The MinHash signature of title + text, or () when the text is too short to compare."""
+    sh = shingles(f"{title} {text}")
+    if len(sh) < MIN_SHINGLES:
+        return ()
+    m = MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=SCHEME)
+    m.update_batch(list(sh))
+    return tuple(int(v) for v in m.hashvalues)
+
+
+def with_signature(article: Article) -> Article:
+    return replace(article, minhash=signature(article.title, article.text))
+
+
+def _minhash(sig: tuple[int, ...]) -> MinHash:
+    return MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=SCHEME, hashvalues=np.asarray(sig, dtype=np.uint64))
+
+
+class DedupIndex:
+    """Canonical articles seen so far: content hashes and an LSH index over their signatures.
+
+    Build it from stored articles, then feed it new ones in the order they should win.
+    """
+
+    def __init__(self, known: Iterable[KnownArticle] = (), threshold: float = 0.8) -> None:
+        self.threshold = threshold
+        self._by_hash: dict[str, str] = {}
+        self._ids: set[str] = set()
+        self._sigs: dict[str, MinHash] = {}
+        self._lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+        for k in known:
+            self._add(k.id, k.content_hash, k.minhash)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def _add(self, aid: str, chash: str, sig: tuple[int, ...]) -> None:
+        if aid in self._ids:
+            return
+        self._ids.add(aid)
+        self._by_hash.setdefault(chash, aid)
+        if len(sig) == NUM_PERM:
+            m = _minhash(sig)
+            self._sigs[aid] = m
+            self._lsh.insert(aid, m)
+
+    def match(self, article: Article) -> str | None:
+        """The canonical article this one copies, if any (never the article itself)."""
+        same = self._by_hash.get(article.content_hash)
+        if same is not None and same != article.id:
+            return same
+        if len(article.minhash) != NUM_PERM:
+            return None
+        m = _minhash(article.minhash)
+        best: tuple[float, str] | None = None
+        for cand in self._lsh.query(m):
+            if cand == article.id:
+                continue
+            score = m.jaccard(self._sigs[cand])
+            if score >= self.threshold and (best is None or (score, cand) > best):
+                best = (score, cand)
+        return best[1] if best else None
+
+    def assign(self, articles: Sequence[Article]) -> list[Article]:
+        """Set `duplicate_of` on copies; canonical articles join the index. Already known ids are left as they are."""
+        out = []
+        for a in articles:
+            if a.id in self._ids:
+                out.append(a)
+                continue
+            canonical = self.match(a)
+            if canonical is None:
+                self._add(a.id, a.content_hash, a.minhash)
+                out.append(a)
+            else:
+                out.append(replace(a, duplicate_of=canonical))
+        return out
