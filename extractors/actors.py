@@ -4,25 +4,21 @@ Alias rules (the taxonomy file repeats them for its authors):
 - whole words, case-insensitive; an all-caps alias of at most 5 letters (US, EU, НАТО) is case-sensitive;
 - a trailing `*` makes a stem that takes any inflection (Зеленськ* -> Зеленського);
 - a capital preceded by a venue preposition ("in Paris", "у Парижі") or used as a dateline is a place, not an actor.
+
+Matching works on word tokens with dictionary lookups, not one regular expression per alias: thousands of
+aliases then cost a few lookups per word.
 """
 
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from models.taxonomy import Taxonomy
 
+_WORD = re.compile(r"\w+")
 _DATELINE_AFTER = re.compile(r"\s*(\(|,|—|–|-|:)")
-
-
-def alias_pattern(alias: str) -> str:
-    stem = alias.endswith("*")
-    core = alias[:-1] if stem else alias
-    body = r"\s+".join(re.escape(w) for w in core.split())
-    tail = r"\w*" if stem else ""
-    return rf"(?<!\w){body}{tail}(?!\w)"
 
 
 def _case_sensitive(alias: str) -> bool:
@@ -30,35 +26,41 @@ def _case_sensitive(alias: str) -> bool:
     return 0 < len(letters) <= 5 and all(c.isupper() for c in letters)
 
 
-def _compile(aliases: list[str]) -> list[re.Pattern[str]]:
-    sensitive = [alias_pattern(a) for a in aliases if _case_sensitive(a)]
-    folded = [alias_pattern(a) for a in aliases if not _case_sensitive(a)]
-    out = []
-    if sensitive:
-        out.append(re.compile("|".join(sensitive)))
-    if folded:
-        out.append(re.compile("|".join(folded), re.IGNORECASE))
-    return out
-
-
 @dataclass(frozen=True)
-class _ActorPatterns:
+class _Entry:
     actor_id: str
-    names: list[re.Pattern[str]]
-    capitals: list[re.Pattern[str]]
+    capital: bool
 
 
 class Gazetteer:
     """Finds canonical actor ids in sentences."""
 
     def __init__(self, taxonomy: Taxonomy) -> None:
-        self.actors: list[_ActorPatterns] = []
+        # Keyed by the alias's token tuple (case-folded unless case-sensitive); stems by their token tuple too.
+        self._exact: dict[tuple[bool, tuple[str, ...]], set[_Entry]] = defaultdict(set)
+        self._stems: dict[tuple[bool, tuple[str, ...]], set[_Entry]] = defaultdict(set)
+        self._max_tokens = 1
+        self._stem_lengths: set[int] = set()
         for a in taxonomy.actors:
-            names = sorted({n for lang in (a.aliases, a.metonyms) for ns in lang.values() for n in ns})
-            caps = sorted({n for ns in a.capitals.values() for n in ns})
-            self.actors.append(_ActorPatterns(a.id, _compile(names), _compile(caps)))
+            for group, capital in ((a.aliases, False), (a.metonyms, False), (a.capitals, True)):
+                for aliases in group.values():
+                    for alias in aliases:
+                        self._add(alias, _Entry(a.id, capital))
         preps = sorted({p.lower() for ps in taxonomy.venue_prepositions.values() for p in ps}, key=len, reverse=True)
         self._venue = re.compile(rf"(?<!\w)({'|'.join(map(re.escape, preps))})\s+$", re.IGNORECASE) if preps else None
+
+    def _add(self, alias: str, entry: _Entry) -> None:
+        stem = alias.endswith("*")
+        sensitive = _case_sensitive(alias)
+        tokens = tuple(t if sensitive else t.casefold() for t in _WORD.findall(alias.rstrip("*")))
+        if not tokens:
+            return
+        self._max_tokens = max(self._max_tokens, len(tokens))
+        if stem:
+            self._stems[(sensitive, tokens)].add(entry)
+            self._stem_lengths.add(len(tokens[-1]))
+        else:
+            self._exact[(sensitive, tokens)].add(entry)
 
     def _is_venue(self, sentence: str, start: int, end: int) -> bool:
         before = sentence[max(0, start - 30):start]
@@ -66,12 +68,29 @@ class Gazetteer:
             return True
         return not sentence[:start].strip() and bool(_DATELINE_AFTER.match(sentence[end:]))
 
+    def _lookup(self, raw: list[str], folded: list[str]) -> set[_Entry]:
+        found: set[_Entry] = set()
+        for sensitive, toks in ((True, tuple(raw)), (False, tuple(folded))):
+            found |= self._exact.get((sensitive, toks), set())
+            last = toks[-1]
+            for n in self._stem_lengths:
+                if n <= len(last):
+                    found |= self._stems.get((sensitive, (*toks[:-1], last[:n])), set())
+        return found
+
     def find(self, sentence: str) -> Counter[str]:
+        spans = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(sentence)]
+        raw = [w for _, _, w in spans]
+        folded = [w.casefold() for w in raw]
         counts: Counter[str] = Counter()
-        for a in self.actors:
-            n = sum(len(p.findall(sentence)) for p in a.names)
-            for p in a.capitals:
-                n += sum(1 for m in p.finditer(sentence) if not self._is_venue(sentence, m.start(), m.end()))
-            if n:
-                counts[a.actor_id] += n
+        taken: dict[str, int] = {}  # actor -> first token after its last match: "Donald Trump" counts once
+        for i in range(len(spans)):
+            for n in range(min(self._max_tokens, len(spans) - i), 0, -1):
+                for e in self._lookup(raw[i:i + n], folded[i:i + n]):
+                    if taken.get(e.actor_id, 0) > i:
+                        continue
+                    if e.capital and self._is_venue(sentence, spans[i][0], spans[i + n - 1][1]):
+                        continue
+                    counts[e.actor_id] += 1
+                    taken[e.actor_id] = i + n
         return counts

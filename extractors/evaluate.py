@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from extractors.language import detect
 from extractors.sentences import split_sentences
 from extractors.tagger import Doc, Head, Tagger
 from models.domain import TagResult
@@ -142,8 +143,9 @@ def fit_sentence_head(
     labels = [set(o) for _, o in sentences]
     mask_rows: list[set[str]] = [set() for _ in sentences]  # options for which a row is not evidence either way
     for it in items:
+        lang = detect(f"{it.doc.title}\n{it.doc.text}")
         for sent in split_sentences(it.doc.title, it.doc.text):
-            cues = tagger.cues.count(sent)
+            cues = tagger.cues.count(sent, lang)
             if not (any(cues) or tagger.gazetteer.find(sent)):
                 continue
             pos = {o for o, n in zip(tagger.option_ids, cues, strict=True) if n and o in it.options}

@@ -13,18 +13,42 @@ import numpy as np
 from extractors.encoders import Encoder
 from models.taxonomy import Taxonomy
 
+_NEVER = re.compile(r"(?!)")
+
+
+def _join(cues: list[str]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{c})" for c in cues), re.I) if cues else _NEVER
+
+
+# Languages whose cues also serve a close neighbour that has none of its own.
+CUE_LANG = {"bs": "hr", "sr": "hr", "sk": "cs", "be": "ru"}
+
 
 class CueMatcher:
-    """All languages' cues apply to every text: a misdetected language must not hide a clear cue."""
+    """A text's own language's cues plus the English ones (English terms turn up in every language).
+
+    Cues anchored with `^` (whole-sentence guards) are tried once, at the start; joined with the
+    others they would be tried at every position.
+    """
 
     def __init__(self, taxonomy: Taxonomy) -> None:
-        self.patterns: list[re.Pattern[str]] = []
-        for o in taxonomy.options:
-            cues = [c for lang in o.cues.values() for c in lang]
-            self.patterns.append(re.compile("|".join(f"(?:{c})" for c in cues), re.I) if cues else re.compile(r"(?!)"))
+        self._cues = [o.cues for o in taxonomy.options]
+        self._compiled: dict[str, list[tuple[re.Pattern[str], re.Pattern[str]]]] = {}
 
-    def count(self, sentence: str) -> list[int]:
-        return [len(p.findall(sentence)) for p in self.patterns]
+    def _patterns(self, lang: str) -> list[tuple[re.Pattern[str], re.Pattern[str]]]:
+        lang = CUE_LANG.get(lang, lang)
+        if lang not in self._compiled:
+            per_option = []
+            for cues in self._cues:
+                chosen = [c for lg in dict.fromkeys(("en", lang)) for c in cues.get(lg, ())]
+                per_option.append((_join([c for c in chosen if c.startswith("^")]),
+                                   _join([c for c in chosen if not c.startswith("^")])))
+            self._compiled[lang] = per_option
+        return self._compiled[lang]
+
+    def count(self, sentence: str, lang: str) -> list[int]:
+        return [int(anchored.match(sentence) is not None) + len(free.findall(sentence))
+                for anchored, free in self._patterns(lang)]
 
 
 class PrototypeScorer:

@@ -2,8 +2,8 @@
 
 Per sentence, three signals: cue patterns, the prototype margin and a sentence head (a logistic layer over the
 sentence embedding). Per article, a small logistic head over their maxima decides each option, with a
-threshold fitted on labelled data. Embeddings are the expensive part, so an article where no sentence names an
-actor or carries a cue is not encoded at all.
+threshold fitted on labelled data. Cues and embeddings are the expensive part, so an article that names none of the taxonomy's
+topic actors is not matched or encoded at all; its actors are still counted.
 """
 
 from __future__ import annotations
@@ -124,6 +124,10 @@ class Tagger:
             self._sb = np.asarray([self.head.sentence_bias[o] for o in self.option_ids], dtype=np.float32)
         self.version = f"{TAGGER_NAME}+{encoder.name}+{self.head.version}"
 
+    def on_topic(self, actors: list[Counter[str]]) -> bool:
+        gate = self.taxonomy.topic_actors
+        return not gate or any(gate.intersection(c) for c in actors)
+
     def _sprobs(self, vecs: np.ndarray) -> np.ndarray:
         if self._sw is None or self._sb is None:
             return np.zeros((len(vecs), len(self.option_ids)), dtype=np.float32)
@@ -137,10 +141,12 @@ class Tagger:
             lang = d.lang or detect(f"{d.title}\n{d.text}")
             sents = split_sentences(d.title, d.text)
             actors = [self.gazetteer.find(s) for s in sents]
-            cues = np.asarray([self.cues.count(s) for s in sents], dtype=np.int32).reshape(len(sents), k)
-            # One sign of the topic makes every sentence worth encoding: option talk often names no one.
-            on_topic = any(actors) or bool(cues.any())
-            relevant = list(range(len(sents))) if on_topic else []
+            cues = np.zeros((len(sents), k), dtype=np.int32)
+            relevant: list[int] = []
+            if self.on_topic(actors):
+                cues = np.asarray([self.cues.count(s, lang) for s in sents], dtype=np.int32).reshape(len(sents), k)
+                # Option talk often names no one, so every sentence of an on-topic article is encoded.
+                relevant = list(range(len(sents)))
             prepared.append((d, lang, sents, actors, cues, relevant, len(to_embed)))
             to_embed.extend(sents[i] for i in relevant)
         vecs = self.encoder.encode(to_embed)

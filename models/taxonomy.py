@@ -44,6 +44,7 @@ class _Background(BaseModel):
 class _Taxonomy(BaseModel):
     name: str
     version: str
+    topic_actors: list[str] = []
     venue_prepositions: dict[str, list[str]] = {}
     options: list[_Option]
     actors: list[_Actor]
@@ -78,6 +79,7 @@ class Taxonomy:
     actors: tuple[Actor, ...]
     background: dict[str, tuple[str, ...]]
     venue_prepositions: dict[str, tuple[str, ...]]
+    topic_actors: frozenset[str] = frozenset()
 
     @property
     def option_ids(self) -> tuple[str, ...]:
@@ -102,6 +104,9 @@ def load_taxonomy(path: Path) -> Taxonomy:
         raise ConfigError(f"taxonomy file {path} is invalid: {e}") from e
     ids = [a.id for a in t.actors] + [o.id for o in t.options]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
+    unknown = sorted(set(t.topic_actors) - {a.id for a in t.actors})
+    if unknown:
+        raise ConfigError(f"taxonomy file {path}: topic_actors names unknown actors {unknown}.")
     if dupes:
         raise ConfigError(f"taxonomy file {path} repeats ids {dupes}; every option and actor id must be unique.")
     return Taxonomy(
@@ -114,4 +119,5 @@ def load_taxonomy(path: Path) -> Taxonomy:
         ),
         background=_tuples(t.background.prototypes),
         venue_prepositions=_tuples(t.venue_prepositions),
+        topic_actors=frozenset(t.topic_actors),
     )
