@@ -44,7 +44,7 @@ class SentenceTransformerEncoder:
 
         self.name = name or name_or_path
         self._model = SentenceTransformer(name_or_path, device="cpu")
-        self._dim = self._model.get_sentence_embedding_dimension() or 384
+        self._dim = self._model.get_embedding_dimension() or 384
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:

@@ -12,6 +12,7 @@ import pytest
 
 from flows.ingest import ingest_flow
 from flows.pipeline import pipeline_flow
+from flows.tag import tag_flow
 from models.settings import SAMPLE_SOURCES, Settings
 from models.sources import load_sources
 from tests.conftest import Server, write_sources
@@ -49,6 +50,16 @@ def test_sample_pipeline_runs_and_reruns_without_duplicates(settings: Settings) 
     con.close()
     assert weeks >= 8
     assert len(versions) == 1 and all(versions[0])
+
+    # Another tagger version (here another encoder, loaded through sentence-transformers) re-tags every
+    # article, and the trend views switch to the newer tags without losing the old ones.
+    retag = tag_flow(settings.model_copy(update={"encoder": "minilm"}))
+    assert retag.tagged == counts[0] and "minilm" in retag.tagger_version
+    con = duckdb.connect(str(settings.db), read_only=True)
+    current = con.execute("SELECT DISTINCT tagger_version FROM tagged_articles").fetchall()
+    stored = con.execute("SELECT count(DISTINCT tagger_version) FROM taggings").fetchone()
+    con.close()
+    assert current == [(retag.tagger_version,)] and stored == (2,)
 
 
 def test_one_broken_feed_does_not_stop_the_others(server: Server, tmp_path: Path) -> None:
