@@ -185,3 +185,4 @@ class WeeklySummary:
     options: list[WeeklyOption]
     languages: list[tuple[str, int]]
     sources: list[tuple[str, int]]
+    trend: list[tuple[str, int, dict[str, float]]] = field(default_factory=list)  # (week, articles, share per option)

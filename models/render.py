@@ -28,5 +28,9 @@ def _pp(x: float) -> str:
     return f"{100 * x:+.0f} pp"
 
 
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def render_markdown(summary: WeeklySummary) -> str:
-    return _ENV.get_template("weekly.md.j2").render(s=summary, delta=_delta, pct=_pct, pp=_pp)
+    return _ENV.get_template("weekly.md.j2").render(s=summary, delta=_delta, pct=_pct, pp=_pp, n=_n)

@@ -55,7 +55,8 @@ def previous_week(con: duckdb.DuckDBPyConnection, week: str) -> str:
 
 
 def weekly_summary(
-    con: duckdb.DuckDBPyConnection, week: str, taxonomy: Taxonomy, top_actors: int = 5, evidence: int = 2
+    con: duckdb.DuckDBPyConnection, week: str, taxonomy: Taxonomy, top_actors: int = 5, evidence: int = 2,
+    trend_weeks: int = 8,
 ) -> WeeklySummary:
     prev = previous_week(con, week)
 
@@ -104,7 +105,16 @@ def weekly_summary(
     sources = con.execute(
         "SELECT source_name, count(*) FROM tagged_articles WHERE week = ? GROUP BY 1 ORDER BY 2 DESC, 1", [week]
     ).fetchall()
-    return WeeklySummary(week, total, prev_total, options, [tuple(r) for r in languages], [tuple(r) for r in sources])
+    trend: dict[str, tuple[int, dict[str, float]]] = {}
+    for w, option_id, total_w, share in con.execute(
+        """SELECT week, option_id, total_articles, share FROM weekly_option_share
+           WHERE week IN (SELECT DISTINCT week FROM weekly_option_share WHERE week <= ? ORDER BY week DESC LIMIT ?)
+           ORDER BY week""",
+        [week, trend_weeks],
+    ).fetchall():
+        trend.setdefault(w, (int(total_w), {}))[1][option_id] = float(share)
+    return WeeklySummary(week, total, prev_total, options, [tuple(r) for r in languages], [tuple(r) for r in sources],
+                         [(w, n, shares) for w, (n, shares) in trend.items()])
 
 
 def query(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
