@@ -51,6 +51,17 @@ def test_sample_pipeline_runs_and_reruns_without_duplicates(settings: Settings) 
     assert weeks >= 8
     assert len(versions) == 1 and all(versions[0])
 
+    # The CLI reads the same database read-only: an earlier week's summary, and SQL as CSV.
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    week = CliRunner().invoke(app, ["report", "--db", str(settings.db), "--week", "2026-W44"])
+    assert week.exit_code == 0 and "weekly summary: 2026-W44" in week.output and "2026-W43" in week.output
+    csv_out = CliRunner().invoke(app, ["sql", "--db", str(settings.db), "--format", "csv",
+                                       "SELECT count(*) AS n FROM articles"])
+    assert csv_out.exit_code == 0 and csv_out.output.splitlines() == ["n", str(counts[0])]
+
     # Another tagger version (here another encoder, loaded through sentence-transformers) re-tags every
     # article, and the trend views switch to the newer tags without losing the old ones.
     retag = tag_flow(settings.model_copy(update={"encoder": "minilm"}))
