@@ -31,6 +31,8 @@ SHINGLE = 3
 MIN_SHINGLES = 8
 _SEED = 1
 _WORD = re.compile(r"\w+", re.UNICODE)
+# Drawing the permutations costs more than hashing a whole article; they depend only on the seed, so draw once.
+_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=SCHEME).permutations
 
 
 def shingles(text: str, k: int = SHINGLE) -> set[bytes]:
@@ -46,7 +48,7 @@ def signature(title: str, text: str) -> tuple[int, ...]:
     sh = shingles(f"{title} {text}")
     if len(sh) < MIN_SHINGLES:
         return ()
-    m = MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=SCHEME)
+    m = MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=SCHEME, permutations=_PERMUTATIONS)
     m.update_batch(list(sh))
     return tuple(int(v) for v in m.hashvalues)
 
@@ -56,7 +58,8 @@ def with_signature(article: Article) -> Article:
 
 
 def _minhash(sig: tuple[int, ...]) -> MinHash:
-    return MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=SCHEME, hashvalues=np.asarray(sig, dtype=np.uint64))
+    return MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=SCHEME, hashvalues=np.asarray(sig, dtype=np.uint64),
+                   permutations=_PERMUTATIONS)
 
 
 class DedupIndex:
