@@ -73,8 +73,8 @@ def ingest(db: DbOpt = None, sources: SourcesOpt = None, wait: WaitOpt = None) -
 
     try:
         s = _settings(db, sources, wait=wait)
-        with err.status("fetching feeds…"):
-            report = ingest_flow(s)
+        with err.status("fetching feeds…") as status:
+            report = ingest_flow(s, status.update)
     except PledgewatchError as e:
         _fail(e)
     _print_ingest(report)
@@ -85,10 +85,7 @@ def _tag(s: Settings) -> Any:
     from flows.tag import tag_flow
 
     with err.status("loading the tagger and tagging…") as status:
-        def progress(done: int, total: int) -> None:
-            status.update(f"tagged {done}/{total} articles…")
-
-        return tag_flow(s, progress)
+        return tag_flow(s, status.update)
 
 
 @app.command()
@@ -126,8 +123,8 @@ def run(db: DbOpt = None, sources: SourcesOpt = None, taxonomy: TaxonomyOpt = No
     try:
         s = _settings(db, sources, taxonomy, encoder, wait)
         t0 = time.monotonic()
-        with err.status("running the pipeline (ingest → tag → report)…"):
-            result = pipeline_flow(s, week)
+        with err.status("running the pipeline (ingest → tag → report)…") as status:
+            result = pipeline_flow(s, week, status.update)
     except PledgewatchError as e:
         _fail(e)
     _print_ingest(result.ingest)

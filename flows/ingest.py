@@ -8,7 +8,7 @@ writes finished feeds in batches, one transaction per batch, so a crash loses at
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -192,7 +192,7 @@ def _seen_ids(settings: Settings, sources: Sequence[Source]) -> dict[str, frozen
 
 
 @flow(name="ingest", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=WORKERS))  # type: ignore[arg-type]
-def ingest_flow(settings: Settings) -> IngestReport:
+def ingest_flow(settings: Settings, progress: Callable[[str], None] | None = None) -> IngestReport:
     sources = _unique(load_sources(settings.sources))
     now = datetime.now(UTC)
     with writing(settings.db, settings.lock_wait_s) as con:
@@ -215,8 +215,10 @@ def ingest_flow(settings: Settings) -> IngestReport:
     futures = [fetch_feed.submit(s, settings, plans[s.url], seen.get(s.url, frozenset()), gate) for s in due]
     by_future: dict[int, Source] = {id(f): s for f, s in zip(futures, due, strict=True)}
     batch: list[FeedResult] = []
-    for fut in as_completed(futures):
+    for done, fut in enumerate(as_completed(futures), start=1):
         batch.append(_result(by_future[id(fut)], fut))
+        if progress:
+            progress(f"fetched {done}/{len(futures)} feeds…")
         if len(batch) >= settings.ingest_batch:
             report.feeds.extend(_store(settings, batch, plans, states, index))
             batch = []

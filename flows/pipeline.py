@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from prefect import flow
@@ -20,8 +21,10 @@ class RunReport:
 
 
 @flow(name="pipeline")
-def pipeline_flow(settings: Settings, week: str | None = None) -> RunReport:
-    ingested = ingest_flow(settings)
-    tagged = tag_flow(settings)
+def pipeline_flow(
+    settings: Settings, week: str | None = None, progress: Callable[[str], None] | None = None
+) -> RunReport:
+    ingested = ingest_flow(settings, progress)
+    tagged = tag_flow(settings, progress)
     summary = report_flow(settings, week)
     return RunReport(ingested, tagged, summary)

@@ -32,7 +32,7 @@ def tag_batch(settings: Settings, batch: list[Untagged]) -> list[TagResult]:
 
 
 @flow(name="tag")
-def tag_flow(settings: Settings, progress: Callable[[int, int], None] | None = None) -> TagReport:
+def tag_flow(settings: Settings, progress: Callable[[str], None] | None = None) -> TagReport:
     tagger = build_tagger(settings.taxonomy, settings.encoder)
     with writing(settings.db, settings.lock_wait_s) as con:
         migrate(con)
@@ -46,5 +46,5 @@ def tag_flow(settings: Settings, progress: Callable[[int, int], None] | None = N
         done += len(results)
         with_options += sum(1 for r in results if r.options)
         if progress:
-            progress(done, len(todo))
+            progress(f"tagged {done}/{len(todo)} articles…")
     return TagReport(done, with_options, tagger.version)
