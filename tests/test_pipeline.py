@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -123,3 +124,18 @@ def test_sample_sources_resolve_to_existing_files() -> None:
     assert len(sources) >= 5
     for s in sources:
         assert s.url.startswith("file:///") and Path(s.url[len("file://"):]).exists()
+
+
+def test_the_demo_job_runs_with_no_network(tmp_path: Path) -> None:
+    """Offline by design: in a network namespace with only loopback, the whole job still runs."""
+    import shutil
+
+    if not (shutil.which("unshare") and shutil.which("ip")) or subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode:
+        pytest.skip("needs `unshare -n` (root or user namespaces) and `ip` to cut the network")
+    db = tmp_path / "offline.duckdb"
+    done = subprocess.run(
+        ["unshare", "-n", "sh", "-c", f'ip link set lo up && exec "{sys.executable}" -m flows.cli run --db "{db}"'],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "72 new articles" in done.stderr and "weekly summary" in done.stdout
