@@ -210,18 +210,21 @@ def tag_file(
     except (OSError, PledgewatchError) as e:
         _fail(e)
     parsed = parse_lines(lines)
-    docs = [p for p in parsed if isinstance(p, Doc)]
-    results = iter(tagger.tag_batch(docs))
     errors = 0
     sink = output.open("w", encoding="utf-8") if output else sys.stdout
     try:
-        for p in parsed:
-            if isinstance(p, Doc):
-                sink.write(json.dumps(result_json(next(results), tagger.taxonomy), ensure_ascii=False) + "\n")
-            else:
-                errors += 1
-                err.print(f"[red]error:[/red] {input}: {p}")
-                sink.write(json.dumps({"id": None, "error": p, "lang": None, "options": [], "actors": []}) + "\n")
+        with err.status("tagging…") as status:
+            for start in range(0, len(parsed), s.tag_batch):
+                chunk = parsed[start:start + s.tag_batch]
+                results = iter(tagger.tag_batch([p for p in chunk if isinstance(p, Doc)]))
+                for p in chunk:
+                    if isinstance(p, Doc):
+                        sink.write(json.dumps(result_json(next(results), tagger.taxonomy), ensure_ascii=False) + "\n")
+                    else:
+                        errors += 1
+                        err.print(f"[red]error:[/red] {input}: {p}")
+                        sink.write(json.dumps({"id": None, "error": p, "lang": None, "options": [], "actors": []}) + "\n")
+                status.update(f"tagged {min(start + s.tag_batch, len(parsed))}/{len(parsed)} lines…")
     finally:
         if output:
             sink.close()
