@@ -136,6 +136,33 @@ def run(db: DbOpt = None, sources: SourcesOpt = None, taxonomy: TaxonomyOpt = No
 
 
 @app.command()
+def serve(
+    db: DbOpt = None, sources: SourcesOpt = None, taxonomy: TaxonomyOpt = None, encoder: EncoderOpt = None,
+    every: Annotated[int, typer.Option(help="Run every N seconds (ignored with --cron).")] = 3600,
+    cron: Annotated[str | None, typer.Option(help='A cron schedule instead, e.g. "0 * * * *".', show_default=False)] = None,
+    name: Annotated[str, typer.Option(help="Name of the Prefect deployment.")] = "pledgewatch",
+) -> None:
+    """Run the pipeline on a schedule until stopped (Ctrl-C). Needs a Prefect server, see the README."""
+    import os
+
+    from flows.pipeline import pipeline_flow
+
+    if not os.environ.get("PREFECT_API_URL"):
+        _fail(ValueError(
+            "schedules need a Prefect server. Start one with `prefect server start` (from .venv/bin) and set "
+            "PREFECT_API_URL=http://127.0.0.1:4200/api, then run `pledgewatch serve` again."
+        ))
+    s = _settings(db, sources, taxonomy, encoder)
+    when = f"cron {cron!r}" if cron else f"every {every} s"
+    err.print(f"serving deployment 'pipeline/{name}' ({when}) on {os.environ['PREFECT_API_URL']}; database {s.db}")
+    # One run at a time: DuckDB has one writer, and a slow run must not pile up behind itself.
+    pipeline_flow.serve(
+        name=name, cron=cron, interval=None if cron else every, parameters={"settings": s.model_dump(mode="json")},
+        limit=1,
+    )
+
+
+@app.command()
 def sources(db: DbOpt = None, wait: WaitOpt = None) -> None:
     """Show each feed's health: status, last success, failures in a row, items per fetch, latency, backoff, errors."""
     from flows.health import health_table

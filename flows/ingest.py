@@ -5,7 +5,6 @@ there, in parallel. The flow plans each fetch from the stored feed state, dedups
 writes finished feeds in batches, one transaction per batch, so a crash loses at most the batch in flight.
 """
 
-from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence

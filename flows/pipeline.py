@@ -1,7 +1,5 @@
 """The main job: ingest, tag, then the weekly summary."""
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from dataclasses import dataclass
 

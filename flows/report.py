@@ -1,6 +1,5 @@
 """Report: trend views → weekly Markdown summary."""
 
-from __future__ import annotations
 
 from prefect import flow
 

@@ -1,6 +1,5 @@
 """Tag: untagged or out-of-date articles → tagger (in batches) → tags in DuckDB."""
 
-from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
