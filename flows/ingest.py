@@ -27,7 +27,7 @@ from models.errors import TransientError
 from models.settings import Settings
 from models.sources import load_sources
 from storage.db import migrate, writing
-from storage.reads import feed_states, known_articles
+from storage.reads import feed_article_ids, feed_states, known_articles
 from storage.writes import record_batch, upsert_sources
 
 LOGGER = logging.getLogger(__name__)
@@ -178,18 +178,6 @@ def _store(
     ]
 
 
-def _seen_ids(settings: Settings, sources: Sequence[Source]) -> dict[str, frozenset[str]]:
-    """Article ids each full-text feed has carried before, so their pages are not fetched again."""
-    urls = [s.url for s in sources if s.full_text]
-    if not urls:
-        return {}
-    with writing(settings.db, settings.lock_wait_s) as con:
-        rows = con.execute(
-            "SELECT source_url, list(article_id) FROM feed_items WHERE list_contains(?, source_url) GROUP BY 1", [urls]
-        ).fetchall()
-    return {u: frozenset(ids) for u, ids in rows}
-
-
 @flow(name="ingest", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=WORKERS))  # type: ignore[arg-type]
 def ingest_flow(settings: Settings, progress: Callable[[str], None] | None = None) -> IngestReport:
     sources = _unique(load_sources(settings.sources))
@@ -199,9 +187,10 @@ def ingest_flow(settings: Settings, progress: Callable[[str], None] | None = Non
         upsert_sources(con, sources)
         states = feed_states(con)
         known = known_articles(con, now - timedelta(days=settings.dedup_window_days))
+        # Full-text feeds: the articles each has carried before, so their pages are not fetched again.
+        seen = feed_article_ids(con, [s.url for s in sources if s.full_text])
     index = DedupIndex(known, settings.dedup_threshold)
     plans = _plan(sources, states, settings, now)
-    seen = _seen_ids(settings, sources)
     gate = HostGate(settings.concurrency, settings.per_host)
     report = IngestReport()
     due = []

@@ -154,3 +154,14 @@ def existing_ids(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> set[str]
 def feed_health(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[tuple[Any, ...]]]:
     """The feed_health view, worst feeds first: columns and rows."""
     return query(con, "SELECT * FROM feed_health ORDER BY consecutive_failures DESC, name")
+
+
+def feed_article_ids(con: duckdb.DuckDBPyConnection, source_urls: list[str]) -> dict[str, frozenset[str]]:
+    """The ids of the articles each of these feeds has carried."""
+    if not source_urls:
+        return {}
+    rows = con.execute(
+        "SELECT source_url, list(article_id) FROM feed_items WHERE list_contains(?, source_url) GROUP BY 1",
+        [source_urls],
+    ).fetchall()
+    return {u: frozenset(ids) for u, ids in rows}
