@@ -22,15 +22,36 @@ _FUTURE_SLACK = timedelta(days=2)
 _EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 
 
-def _gunzip_if_needed(body: bytes, max_bytes: int) -> bytes:
-    """Some servers send a gzipped body without Content-Encoding; feedparser would see garbage."""
-    if not body.startswith(_GZIP_MAGIC):
-        return body
-    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    out = d.decompress(body, max_bytes + 1)
+def _inflate(data: bytes, wbits: int, max_bytes: int) -> bytes:
+    d = zlib.decompressobj(wbits)
+    out = d.decompress(data, max_bytes + 1)
     if len(out) > max_bytes:
-        raise ValueError(f"gzipped body inflates past {max_bytes} bytes")
+        raise ValueError(f"compressed body inflates past {max_bytes} bytes")
+    if not d.eof:
+        raise zlib.error("the compressed stream is truncated")
     return out
+
+
+def _decompress_if_needed(body: bytes, max_bytes: int) -> bytes:
+    """Some servers send a compressed body without Content-Encoding; feedparser would see garbage.
+
+    gzip and zlib bodies are known by their headers; a body that does not start like XML is tried as raw
+    deflate, and kept as it is when that fails too.
+    """
+    if body.startswith(_GZIP_MAGIC):
+        return _inflate(body, 16 + zlib.MAX_WBITS, max_bytes)  # errors surface: this is surely gzip
+    if len(body) > 2 and body[0] == 0x78 and (body[0] * 256 + body[1]) % 31 == 0:
+        try:
+            return _inflate(body, zlib.MAX_WBITS, max_bytes)
+        except zlib.error:
+            return body
+    head = body.lstrip()[:4]
+    if body and not head.startswith((b"<", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"{")) and b"\x00" not in head:
+        try:
+            return _inflate(body, -zlib.MAX_WBITS, max_bytes) or body
+        except zlib.error:
+            return body
+    return body
 
 
 def _when(entry: Any, fetched_at: datetime) -> datetime | None:
@@ -98,9 +119,9 @@ def parse_feed(fetch: FeedFetch, max_bytes: int = 20_000_000) -> ParsedFeed:
     """Parse one fetched feed. Items without a usable link are rejected with a reason."""
     src = fetch.source
     try:
-        body = _gunzip_if_needed(fetch.body, max_bytes)
+        body = _decompress_if_needed(fetch.body, max_bytes)
     except (ValueError, zlib.error, gzip.BadGzipFile) as e:
-        return ParsedFeed((), (), warning=f"body looks gzipped but cannot be inflated: {e}")
+        return ParsedFeed((), (), warning=f"body looks compressed (gzip or zlib) but cannot be inflated: {e}")
     # With no Content-Type (file: URLs, careless servers) say application/xml: the XML declaration and the
     # bytes then decide the encoding, as for a local file, and feedparser does not call the feed bozo for it.
     headers = {"content-location": src.url, "content-type": fetch.content_type or "application/xml"}

@@ -61,3 +61,15 @@ def test_canonical_url_ignores_tracking_scheme_and_www() -> None:
     assert canonical_url(a) == canonical_url(b) == "https://example.com/news/1"
     assert article_id(a) == article_id(b)
     assert article_id("https://example.com/news/1?id=2") != article_id(b)
+
+
+def test_compressed_bodies_without_content_encoding_are_read() -> None:
+    import gzip
+    import zlib
+
+    body = b'<rss version="2.0"><channel><title>x</title><item><title>ok</title><link>https://e.example/z</link></item></channel></rss>'
+    raw = zlib.compressobj(wbits=-15)
+    for packed in (gzip.compress(body), zlib.compress(body), raw.compress(body) + raw.flush()):
+        assert [a.url for a in _parse(packed).articles] == ["https://e.example/z"]
+    broken = gzip.compress(body)[:-12]
+    assert "cannot be inflated" in (_parse(broken[:20] + b"\x00" * 20).warning or "")
