@@ -191,7 +191,7 @@ def fit_head(
         model.fit(x, y)
         weights[o] = [round(float(w), 5) for w in model.coef_[0]]
         bias[o] = round(float(model.intercept_[0]), 5)
-        threshold[o] = round(float(max(np.arange(0.2, 0.9, 0.025), key=lambda t: (_f1(y, oof >= t), t))), 3)
+        threshold[o] = round(float(max(np.arange(0.5, 0.9, 0.025), key=lambda t: (_f1(y, oof >= t), t))), 3)
     return Head(weights, bias, threshold, version, sw, sb)
 
 

@@ -8,6 +8,7 @@ topic actors is not matched or encoded at all; its actors are still counted.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -67,6 +68,13 @@ class Head:
             encoding="utf-8",
         )
 
+    @property
+    def digest(self) -> str:
+        """Short hash of the weights: a refitted head is a new tagger version, even under the same name."""
+        blob = json.dumps([self.weights, self.bias, self.threshold, self.sentence_weights, self.sentence_bias],
+                          sort_keys=True)
+        return hashlib.sha1(blob.encode("utf-8")).hexdigest()[:8]
+
     def score(self, option_id: str, x: np.ndarray) -> float:
         z = float(np.dot(self.weights[option_id], x) + self.bias[option_id])
         return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
@@ -122,7 +130,7 @@ class Tagger:
         if self.head.sentence_weights and self.head.sentence_bias:
             self._sw = np.asarray([self.head.sentence_weights[o] for o in self.option_ids], dtype=np.float32)
             self._sb = np.asarray([self.head.sentence_bias[o] for o in self.option_ids], dtype=np.float32)
-        self.version = f"{TAGGER_NAME}+{encoder.name}+{self.head.version}"
+        self.version = f"{TAGGER_NAME}+{encoder.name}+{self.head.version}-{self.head.digest}"
 
     def on_topic(self, actors: list[Counter[str]]) -> bool:
         gate = self.taxonomy.topic_actors
