@@ -11,7 +11,7 @@ from datetime import datetime
 
 import duckdb
 
-from models.domain import Article, FeedFetch, FeedRecord, Rejection, Source, TagResult
+from models.domain import Article, FeedRecord, Source, TagResult
 
 
 @contextmanager
@@ -66,27 +66,6 @@ def _existing_ids(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> set[str
         return set()
     rows = con.execute("SELECT a.id FROM articles a JOIN (SELECT unnest(?) AS id) u ON u.id = a.id", [list(ids)])
     return {r[0] for r in rows.fetchall()}
-
-
-def insert_articles(con: duckdb.DuckDBPyConnection, articles: Sequence[Article]) -> int:
-    """Insert articles whose id is new (the first of a repeated id wins); return how many were new."""
-    existing = _existing_ids(con, [a.id for a in articles])
-    fresh: dict[str, Article] = {}
-    for a in articles:
-        if a.id not in existing:
-            fresh.setdefault(a.id, a)
-    _insert(con, "articles", _article_columns(list(fresh.values())))
-    return len(fresh)
-
-
-def record_fetch(
-    con: duckdb.DuckDBPyConnection,
-    fetch: FeedFetch,
-    articles: Sequence[Article],
-    rejections: Sequence[Rejection],
-) -> int:
-    """Store one feed's outcome in one transaction: its articles, rejections, fetch log and health."""
-    return record_batch(con, [FeedRecord(fetch, tuple(articles), tuple(rejections))])[fetch.source.url]
 
 
 def record_batch(con: duckdb.DuckDBPyConnection, records: Sequence[FeedRecord]) -> dict[str, int]:

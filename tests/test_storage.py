@@ -7,11 +7,15 @@ from pathlib import Path
 
 import duckdb
 
-from models.domain import ActorMention, Article, Evidence, FeedFetch, OptionTag, Source, TagResult
+from models.domain import ActorMention, Article, Evidence, FeedFetch, FeedRecord, OptionTag, Source, TagResult
 from storage.db import migrate, migration_files, reading, writing
-from storage.writes import record_fetch, upsert_sources, write_tags
+from storage.writes import record_batch, upsert_sources, write_tags
 
 AT = datetime(2026, 10, 6, 12, tzinfo=UTC)
+
+
+def record_fetch(con: duckdb.DuckDBPyConnection, fetch: FeedFetch, articles: list[Article]) -> int:
+    return record_batch(con, [FeedRecord(fetch, tuple(articles))])[fetch.source.url]
 SRC = Source("Wire", "https://wire.example/rss", "en")
 
 
@@ -46,9 +50,9 @@ def test_ingest_writes_are_idempotent(tmp_path: Path) -> None:
     with writing(db) as con:
         migrate(con)
         upsert_sources(con, [SRC])
-        assert record_fetch(con, fetch, [_article(i) for i in range(50)], []) == 50
+        assert record_fetch(con, fetch, [_article(i) for i in range(50)]) == 50
         later = FeedFetch(SRC, datetime(2026, 10, 6, 13, tzinfo=UTC), status=200)
-        assert record_fetch(con, later, [_article(i) for i in range(55)], []) == 5
+        assert record_fetch(con, later, [_article(i) for i in range(55)]) == 5
         assert con.execute("SELECT count(*) FROM articles").fetchone() == (55,)
         health = con.execute("SELECT consecutive_failures, last_items, last_error FROM feed_health").fetchone()
     assert health == (0, 55, None)
@@ -60,7 +64,7 @@ def test_failures_count_up_in_feed_health(tmp_path: Path) -> None:
         migrate(con)
         upsert_sources(con, [SRC])
         for hour in (1, 2):
-            record_fetch(con, FeedFetch(SRC, datetime(2026, 10, 6, hour, tzinfo=UTC), error="HTTP 500"), [], [])
+            record_fetch(con, FeedFetch(SRC, datetime(2026, 10, 6, hour, tzinfo=UTC), error="HTTP 500"), [])
         assert con.execute("SELECT consecutive_failures, last_error FROM feed_health").fetchone() == (2, "HTTP 500")
 
 
@@ -69,7 +73,7 @@ def test_retag_replaces_and_views_count_current_tags(tmp_path: Path) -> None:
     with writing(db) as con:
         migrate(con)
         upsert_sources(con, [SRC])
-        record_fetch(con, FeedFetch(SRC, AT), [_article(1), _article(2), _article(3, week_offset=1)], [])
+        record_fetch(con, FeedFetch(SRC, AT), [_article(1), _article(2), _article(3, week_offset=1)])
         write_tags(con, [_result("a1", ["air_sea_shield"]), _result("a2", []), _result("a3", ["air_sea_shield"])], AT)
         write_tags(con, [_result("a1", ["air_sea_shield", "troops_training"])], AT)  # same version: replaced
         assert con.execute("SELECT count(*) FROM option_tags").fetchone() == (3,)
