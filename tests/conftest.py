@@ -88,6 +88,17 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(db=tmp_path / "pw.duckdb", lock_wait_s=30)
 
 
+def rows(db: Path, sql: str) -> list[tuple]:
+    """Run one query on a read-only connection to a test database, closing it again."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
 def write_sources(path: Path, feeds: list[tuple[str, str]]) -> Path:
     path.write_text("".join(f'[[sources]]\nname = "{n}"\nurl = "{u}"\n\n' for n, u in feeds), encoding="utf-8")
     return path

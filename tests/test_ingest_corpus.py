@@ -18,13 +18,12 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-import duckdb
 import feedparser
 import pytest
 
 from flows.ingest import ingest_flow
 from models.settings import Settings
-from tests.conftest import Server, shared
+from tests.conftest import Server, rows, shared
 
 pytestmark = pytest.mark.slow
 
@@ -98,13 +97,6 @@ def _toml_string(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _table(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
 
 def test_both_corpora_ingest_without_loss(server: Server, tmp_path: Path) -> None:
     files = corpus_files()
@@ -122,8 +114,8 @@ def test_both_corpora_ingest_without_loss(server: Server, tmp_path: Path) -> Non
     first_s = time.monotonic() - t0
     assert len(report.feeds) == len(files)
 
-    seen = dict(_table(settings.db, "SELECT source_url, count(*) FROM feed_items GROUP BY 1"))
-    rejected = dict(_table(settings.db, "SELECT source_url, count(*) FROM rejections GROUP BY 1"))
+    seen = dict(rows(settings.db, "SELECT source_url, count(*) FROM feed_items GROUP BY 1"))
+    rejected = dict(rows(settings.db, "SELECT source_url, count(*) FROM rejections GROUP BY 1"))
     lost = [
         (f.path, f.expected, seen.get(urls[f.path], 0), rejected.get(urls[f.path], 0))
         for f in files
@@ -132,16 +124,16 @@ def test_both_corpora_ingest_without_loss(server: Server, tmp_path: Path) -> Non
     assert not lost, f"items neither stored nor rejected (path, feedparser, stored, rejected): {lost[:20]}"
 
     reasons = Counter(
-        re.sub(r"(: |\().*", "", r) for (r,) in _table(settings.db, "SELECT reason FROM rejections")
+        re.sub(r"(: |\().*", "", r) for (r,) in rows(settings.db, "SELECT reason FROM rejections")
     )
-    articles, copies, undated = _table(
+    articles, copies, undated = rows(
         settings.db,
         "SELECT count(*), count(*) FILTER (WHERE duplicate_of IS NOT NULL), count(*) FILTER (WHERE date_missing) "
         "FROM articles",
     )[0]
     errors = Counter(
         re.sub(r"\(.*|http://\S+", "", e)[:60]
-        for (e,) in _table(settings.db, "SELECT last_error FROM sources WHERE last_error IS NOT NULL")
+        for (e,) in rows(settings.db, "SELECT last_error FROM sources WHERE last_error IS NOT NULL")
     )
     print(f"\ncorpus: {len(files)} files, {sum(f.expected for f in files)} feedparser items, "
           f"{sum(seen.values())} stored ({articles} distinct articles, {copies} copies, {undated} undated), "
@@ -154,9 +146,9 @@ def test_both_corpora_ingest_without_loss(server: Server, tmp_path: Path) -> Non
     gz = [p for p in real if p.endswith(".gz")]
     assert all(seen.get(urls[p], 0) == 10 for p in gz)
 
-    counts = _table(settings.db, "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM feed_items), "
+    counts = rows(settings.db, "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM feed_items), "
                                  "(SELECT count(*) FROM rejections)")
     again = ingest_flow(settings)
     assert again.new == 0
-    assert _table(settings.db, "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM feed_items), "
+    assert rows(settings.db, "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM feed_items), "
                                "(SELECT count(*) FROM rejections)") == counts

@@ -14,12 +14,11 @@ import time
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from flows.ingest import ingest_flow
 from models.settings import Settings
-from tests.conftest import ROOT, Server, write_sources
+from tests.conftest import ROOT, Server, rows, write_sources
 
 pytestmark = pytest.mark.slow
 FEEDS, ITEMS = 40, 50
@@ -33,13 +32,6 @@ def _feed(i: int) -> bytes:
     )
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>f{i}</title>{items}</channel></rss>'.encode()
 
-
-def _rows(db: Path, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_sigkill_mid_ingest_then_rerun_converges(server: Server, tmp_path: Path) -> None:
@@ -76,18 +68,18 @@ def test_sigkill_mid_ingest_then_rerun_converges(server: Server, tmp_path: Path)
     assert proc.returncode == -signal.SIGKILL
 
     # After the kill: every feed is either wholly stored (its batch committed) or not at all.
-    per_feed = dict(_rows(db, "SELECT s.name, count(f.article_id) FROM sources s "
+    per_feed = dict(rows(db, "SELECT s.name, count(f.article_id) FROM sources s "
                               "LEFT JOIN feed_items f ON f.source_url = s.url GROUP BY 1"))
-    fetched = {n for (n,) in _rows(db, "SELECT s.name FROM sources s JOIN fetches f ON f.source_url = s.url")}
+    fetched = {n for (n,) in rows(db, "SELECT s.name FROM sources s JOIN fetches f ON f.source_url = s.url")}
     assert set(per_feed.values()) <= {0, ITEMS}
     stored = {n for n, c in per_feed.items() if c == ITEMS}
     assert 0 < len(stored) < FEEDS, f"kill was not mid-run: {len(stored)} feeds stored"
     assert fetched == stored
-    assert _rows(db, "SELECT count(*) FROM articles")[0][0] == ITEMS * len(stored)
+    assert rows(db, "SELECT count(*) FROM articles")[0][0] == ITEMS * len(stored)
 
     delay[0] = 0.0
     report = ingest_flow(Settings(db=db, sources=sources, lock_wait_s=30))
     assert report.new == ITEMS * (FEEDS - len(stored)) and not report.failed
-    assert _rows(db, "SELECT count(*), count(DISTINCT id), count(DISTINCT url) FROM articles")[0] == (FEEDS * ITEMS,) * 3
-    assert _rows(db, "SELECT count(*) FROM feed_items")[0][0] == FEEDS * ITEMS
-    assert _rows(db, "SELECT count(*) FROM articles WHERE duplicate_of IS NOT NULL")[0][0] == 0
+    assert rows(db, "SELECT count(*), count(DISTINCT id), count(DISTINCT url) FROM articles")[0] == (FEEDS * ITEMS,) * 3
+    assert rows(db, "SELECT count(*) FROM feed_items")[0][0] == FEEDS * ITEMS
+    assert rows(db, "SELECT count(*) FROM articles WHERE duplicate_of IS NOT NULL")[0][0] == 0

@@ -8,7 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from flows.ingest import ingest_flow
@@ -16,20 +15,14 @@ from flows.pipeline import pipeline_flow
 from flows.tag import tag_flow
 from models.settings import SAMPLE_SOURCES, Settings
 from models.sources import load_sources
-from tests.conftest import Server, write_sources
+from tests.conftest import Server, rows, write_sources
 
 pytestmark = pytest.mark.slow
 
 
 def _counts(db: Path) -> tuple[int, ...]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return tuple(
-            con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # type: ignore[index]
-            for t in ("articles", "taggings", "option_tags", "evidence", "actor_mentions")
-        )
-    finally:
-        con.close()
+    tables = ("articles", "taggings", "option_tags", "evidence", "actor_mentions")
+    return rows(db, "SELECT " + ", ".join(f"(SELECT count(*) FROM {t})" for t in tables))[0]
 
 
 def test_sample_pipeline_runs_and_reruns_without_duplicates(settings: Settings) -> None:
@@ -45,10 +38,8 @@ def test_sample_pipeline_runs_and_reruns_without_duplicates(settings: Settings) 
         assert f"`{option}`" in summary
     assert "2026-W45" in summary and "Top actors" in summary and "](https://" in summary
 
-    con = duckdb.connect(str(settings.db), read_only=True)
-    weeks = con.execute("SELECT count(DISTINCT week) FROM weekly_option_share").fetchone()[0]  # type: ignore[index]
-    versions = con.execute("SELECT DISTINCT tagger_version, taxonomy_version FROM option_tags").fetchall()
-    con.close()
+    weeks = rows(settings.db, "SELECT count(DISTINCT week) FROM weekly_option_share")[0][0]
+    versions = rows(settings.db, "SELECT DISTINCT tagger_version, taxonomy_version FROM option_tags")
     assert weeks >= 8
     assert len(versions) == 1 and all(versions[0])
 
@@ -67,11 +58,9 @@ def test_sample_pipeline_runs_and_reruns_without_duplicates(settings: Settings) 
     # article, and the trend views switch to the newer tags without losing the old ones.
     retag = tag_flow(settings.model_copy(update={"encoder": "minilm"}))
     assert retag.tagged == counts[0] and "minilm" in retag.tagger_version
-    con = duckdb.connect(str(settings.db), read_only=True)
-    current = con.execute("SELECT DISTINCT tagger_version FROM tagged_articles").fetchall()
-    stored = con.execute("SELECT count(DISTINCT tagger_version) FROM taggings").fetchone()
-    con.close()
-    assert current == [(retag.tagger_version,)] and stored == (2,)
+    current = rows(settings.db, "SELECT DISTINCT tagger_version FROM tagged_articles")
+    stored = rows(settings.db, "SELECT count(DISTINCT tagger_version) FROM taggings")
+    assert current == [(retag.tagger_version,)] and stored == [(2,)]
 
 
 def test_one_broken_feed_does_not_stop_the_others(server: Server, tmp_path: Path) -> None:
@@ -89,9 +78,7 @@ def test_one_broken_feed_does_not_stop_the_others(server: Server, tmp_path: Path
     assert "HTTP 500" in by_name["down"].error
     assert "HTTP 404" in by_name["missing"].error
     assert by_name["broken"].error is not None
-    con = duckdb.connect(str(s.db), read_only=True)
-    health = dict(con.execute("SELECT name, consecutive_failures FROM feed_health").fetchall())
-    con.close()
+    health = dict(rows(s.db, "SELECT name, consecutive_failures FROM feed_health"))
     assert health == {"good": 0, "broken": 1, "down": 1, "missing": 1}
 
 
