@@ -171,7 +171,7 @@ def sources(db: DbOpt = None, wait: WaitOpt = None) -> None:
 
     s = _settings(db, wait=wait)
     try:
-        with reading(s.db, s.lock_wait_s, on_wait=lambda m: err.print(f"[yellow]{m}[/yellow]")) as con:
+        with reading(s.db, s.lock_wait_s) as con:
             columns, rows = feed_health(con)
     except PledgewatchError as e:
         _fail(e)
@@ -198,7 +198,7 @@ def sql(query: Annotated[str, typer.Argument(help='SQL to run, e.g. "SELECT * FR
         _fail(ValueError(f"--format must be table, csv or json, not {fmt!r}"))
     s = _settings(db, wait=wait)
     try:
-        with reading(s.db, s.lock_wait_s, on_wait=lambda m: err.print(f"[yellow]{m}[/yellow]")) as con:
+        with reading(s.db, s.lock_wait_s) as con:
             columns, rows = run_query(con, query)
     except PledgewatchError as e:
         _fail(e)

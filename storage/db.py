@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -35,7 +35,6 @@ def open_db(
     *,
     read_only: bool,
     wait_s: float = 60.0,
-    on_wait: Callable[[str], None] | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Open the database, retrying while another process holds a conflicting lock."""
     if read_only and not path.exists():
@@ -56,8 +55,8 @@ def open_db(
                     f"database {path} is locked by another pledgewatch process (a run in progress?). "
                     f"Waited {wait_s:.0f}s; try again when it finishes, or raise --wait."
                 ) from e
-            if not told and on_wait is not None:
-                on_wait(f"database {path} is busy (another process is writing); waiting up to {wait_s:.0f}s…")
+            if not told:  # every caller, reader or writer, tells the user why it is not moving
+                LOGGER.warning("database %s is busy (another process has it open); waiting up to %.0fs…", path, wait_s)
                 told = True
             time.sleep(delay)
             delay = min(delay * 2, 1.0)
@@ -74,10 +73,8 @@ def writing(path: Path, wait_s: float = 60.0) -> Iterator[duckdb.DuckDBPyConnect
 
 
 @contextmanager
-def reading(
-    path: Path, wait_s: float = 60.0, on_wait: Callable[[str], None] | None = None
-) -> Iterator[duckdb.DuckDBPyConnection]:
-    con = open_db(path, read_only=True, wait_s=wait_s, on_wait=on_wait)
+def reading(path: Path, wait_s: float = 60.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = open_db(path, read_only=True, wait_s=wait_s)
     try:
         yield con
     finally:
