@@ -5,7 +5,8 @@ there, in parallel. The flow plans each fetch from the stored feed state, dedups
 writes finished feeds in batches, one transaction per batch, so a crash loses at most the batch in flight.
 """
 
-
+# No `from __future__ import annotations` here: a served Prefect run builds its parameter model from these
+# annotations and cannot resolve them as strings.
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace

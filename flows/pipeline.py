@@ -1,5 +1,7 @@
 """The main job: ingest, tag, then the weekly summary."""
 
+# No `from __future__ import annotations` here: a served Prefect run builds its parameter model from these
+# annotations and cannot resolve them as strings.
 from collections.abc import Callable
 from dataclasses import dataclass
 

@@ -1,6 +1,7 @@
 """Report: trend views → weekly Markdown summary."""
 
-
+# No `from __future__ import annotations` here: a served Prefect run builds its parameter model from these
+# annotations and cannot resolve them as strings.
 from prefect import flow
 
 from models.render import render_markdown

@@ -1,6 +1,7 @@
 """Tag: untagged or out-of-date articles → tagger (in batches) → tags in DuckDB."""
 
-
+# No `from __future__ import annotations` here: a served Prefect run builds its parameter model from these
+# annotations and cannot resolve them as strings.
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
