@@ -29,6 +29,11 @@ def sample_items() -> list[Labelled]:
     return items
 
 
+def sample_count() -> int:
+    """How many items the bundled sample feeds hold: what one demo run ingests and tags."""
+    return len(sample_items())
+
+
 def floors(path: Path) -> dict[str, dict[str, float]]:
     import tomllib
 
