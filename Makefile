@@ -31,7 +31,7 @@ demo: install
 	@echo "Database: $(DEMO_DB)  (try: $(BIN)/pledgewatch sql --db $(DEMO_DB) 'SELECT * FROM weekly_option_share ORDER BY week DESC, option_id LIMIT 8')"
 
 lint: dev
-	$(BIN)/ruff check models extractors storage flows tests
+	$(BIN)/ruff check models extractors storage reports flows tests
 	$(BIN)/mypy
 
 test: lint
