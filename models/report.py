@@ -24,14 +24,32 @@ class OptionWeek:
 
 @dataclass(frozen=True)
 class SourceWeek:
-    """One feed in one week: the stories it published and the fetches it failed."""
+    """One feed in one week, as the weekly_feed_health view defines it."""
 
     week: str
     source: str
-    articles: int
+    articles: int  # tagged stories published that week (copies excluded)
     fetches: int = 0
     failures: int = 0
+    live: bool = True  # articles that week (stories or copies) or a successful fetch
+    silent: bool = False  # no article although it had some in at least 3 of the previous 4 weeks
     last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class OptionChange:
+    """One option this week against last, from the weekly_option_change view: raw shares over all stories,
+    normalised shares over the `common_sources` (feeds live in both weeks)."""
+
+    week: str
+    option_id: str
+    articles: int
+    prev_articles: int
+    share: float
+    prev_share: float
+    norm_share: float
+    norm_prev_share: float
+    common_sources: int
 
 
 @dataclass(frozen=True)
@@ -87,6 +105,7 @@ class ReportData:
     options: tuple[tuple[str, str], ...]  # (option id, label), in taxonomy order
     stories: dict[str, int]  # week -> stories
     counts: tuple[OptionWeek, ...]
+    changes: tuple[OptionChange, ...]  # for the report weeks
     sources: tuple[SourceWeek, ...]
     source_options: tuple[SourceOptionWeek, ...]
     actor_options: tuple[ActorOptionWeek, ...]  # from 12 weeks before the window, to tell new actors

@@ -13,6 +13,7 @@ from models.domain import FeedState, KnownArticle
 from models.report import (
     ActorOptionWeek,
     EvidenceRow,
+    OptionChange,
     OptionWeek,
     ReportData,
     SourceOptionWeek,
@@ -123,7 +124,7 @@ def report_data(
     span = week_span(con)
     options = tuple((o.id, o.label) for o in taxonomy.options)
     if span is None:
-        return ReportData((), options, {}, (), (), (), (), (), {})
+        return ReportData((), options, {}, (), (), (), (), (), (), {})
     lo = max(span[0], shift_week(first, -history))
     # The chart window of the first report reaches 11 weeks back; its evidence is all a spike there can show.
     window_lo = max(span[0], shift_week(first, -11))
@@ -135,23 +136,29 @@ def report_data(
     ).fetchall():
         stories[week] = int(total)
         counts.append(OptionWeek(week, option_id, int(articles)))
-    published = {
-        (w, s): int(n) for w, s, n in con.execute(
-            """SELECT week, coalesce(source_name, 'unknown'), count(*) FROM tagged_articles
-               WHERE week BETWEEN ? AND ? GROUP BY ALL""", [lo, last],
-        ).fetchall()
-    }
-    fetched = {
-        (w, s): (int(n), int(f), e) for w, s, n, f, e in con.execute(
-            """SELECT strftime(f.fetched_at AT TIME ZONE 'UTC', '%G-W%V') AS week, coalesce(s.name, 'unknown'),
-                      count(*), count(*) FILTER (WHERE f.error IS NOT NULL), arg_max(f.error, f.fetched_at)
-               FROM fetches f LEFT JOIN sources s ON s.url = f.source_url
-               GROUP BY ALL HAVING week BETWEEN ? AND ?""", [lo, last],
-        ).fetchall()
-    }
+    errors = dict(con.execute(
+        """SELECT strftime(fetched_at AT TIME ZONE 'UTC', '%G-W%V') || '/' || source_url, arg_max(error, fetched_at)
+           FROM fetches WHERE error IS NOT NULL GROUP BY source_url, 1"""
+    ).fetchall())
+    health = con.execute(
+        """SELECT week, source_url, coalesce(source_name, 'unknown'), tagged, fetches, failed_fetches, live, silent,
+                  copies
+           FROM weekly_feed_health WHERE week BETWEEN ? AND ? ORDER BY week, source_url""", [lo, last],
+    ).fetchall()
     sources = tuple(
-        SourceWeek(w, s, published.get((w, s), 0), *fetched.get((w, s), (0, 0, None)))
-        for w, s in sorted(set(published) | set(fetched))
+        SourceWeek(w, name, int(n), int(f), int(bad), bool(live), bool(silent), errors.get(f"{w}/{url}"))
+        for w, url, name, n, f, bad, live, silent, _ in health
+    )
+    copies: dict[str, int] = {}
+    for w, *_, c in health:
+        copies[w] = copies.get(w, 0) + int(c)
+    changes = tuple(
+        OptionChange(w, o, int(n), int(p), float(sh), float(psh), float(ns), float(nps), int(common))
+        for w, o, n, p, sh, psh, ns, nps, common in con.execute(
+            """SELECT week, option_id, articles, coalesce(prev_articles, 0), share, coalesce(prev_share, 0),
+                      coalesce(norm_share, 0), coalesce(norm_prev_share, 0), common_sources
+               FROM weekly_option_change WHERE week BETWEEN ? AND ?""", [first, last],
+        ).fetchall()
     )
     source_options = tuple(
         SourceOptionWeek(w, s, o, int(n)) for w, s, o, n in con.execute(
@@ -180,10 +187,6 @@ def report_data(
             [window_lo, last],
         ).fetchall()
     )
-    copies = dict(con.execute(
-        """SELECT strftime(published_at AT TIME ZONE 'UTC', '%G-W%V') AS week, count(*) FROM articles
-           WHERE duplicate_of IS NOT NULL GROUP BY 1 HAVING week BETWEEN ? AND ?""", [window_lo, last],
-    ).fetchall())
     undated: dict[str, dict[str, int]] = {}
     for w, o, n in con.execute(
         """SELECT o.week, o.option_id, count(*) FROM current_option_tags o JOIN articles a ON a.id = o.article_id
@@ -214,7 +217,7 @@ def report_data(
         ).fetchall()
     )
     return ReportData(
-        weeks=weeks, options=options, stories=stories, counts=tuple(counts), sources=sources,
+        weeks=weeks, options=options, stories=stories, counts=tuple(counts), changes=changes, sources=sources,
         source_options=source_options, actor_options=actor_options, evidence=evidence, facts=facts,
         fetched_until=until[0] if until else None, failing_now=failing,
         actor_kinds={a.id: a.kind for a in taxonomy.actors},

@@ -12,6 +12,7 @@ from models.errors import InputError
 from models.report import (
     ActorOptionWeek,
     EvidenceRow,
+    OptionChange,
     OptionWeek,
     ReportData,
     SourceOptionWeek,
@@ -39,13 +40,37 @@ class Story:
 
 def facts(stories: list[Story], failures: dict[tuple[str, str], int] | None = None,
           fetched_until: datetime | None = None) -> ReportData:
-    """Aggregate stories the way the SQL views do, into the dataclasses storage.reads fills."""
+    """Aggregate stories the way the SQL views do (weekly_feed_health, weekly_option_change, ...) into the
+    dataclasses storage.reads fills."""
     per_week = Counter(s.week for s in stories)
     opt = Counter((s.week, o) for s in stories for o in s.options)
     src = Counter((s.week, s.source) for s in stories)
     src_opt = Counter((s.week, s.source, o) for s in stories for o in s.options)
     act = Counter((s.week, a, o) for s in stories for o in s.options for a in s.actors)
     failures = failures or {}
+    feeds = sorted({s.source for s in stories} | {s for _, s in failures})
+    sources = []
+    for name in feeds:
+        first = min(w for w in WEEKS if src.get((w, name)) or (w, name) in failures)
+        for i, w in enumerate(WEEKS):
+            if w < first:
+                continue
+            n = src.get((w, name), 0)
+            silent = not n and sum(1 for p in WEEKS[max(0, i - 4):i] if src.get((p, name))) >= 3
+            bad = failures.get((w, name), 0)
+            sources.append(SourceWeek(w, name, n, bad, bad, n > 0, silent, "HTTP 503" if bad else None))
+    live = {(x.week, x.source) for x in sources if x.live}
+    changes = []
+    for i, w in enumerate(WEEKS[1:], 1):
+        p = WEEKS[i - 1]
+        common = {name for name in feeds if (w, name) in live and (p, name) in live}
+        for o, _ in OPTIONS:
+            nw, np_ = sum(src.get((w, c), 0) for c in common), sum(src.get((p, c), 0) for c in common)
+            ow, op = sum(src_opt.get((w, c, o), 0) for c in common), sum(src_opt.get((p, c, o), 0) for c in common)
+            changes.append(OptionChange(
+                w, o, opt.get((w, o), 0), opt.get((p, o), 0), opt.get((w, o), 0) / per_week[w] if per_week[w] else 0.0,
+                opt.get((p, o), 0) / per_week[p] if per_week[p] else 0.0, ow / nw if nw else 0.0,
+                op / np_ if np_ else 0.0, len(common)))
     undated: dict[str, dict[str, int]] = {}
     for s in stories:
         for o in s.options if s.undated else ():
@@ -53,9 +78,8 @@ def facts(stories: list[Story], failures: dict[tuple[str, str], int] | None = No
             undated[s.week][o] += 1
     return ReportData(
         weeks=WEEKS, options=OPTIONS, stories=dict(per_week),
-        counts=tuple(OptionWeek(w, o, n) for (w, o), n in opt.items()),
-        sources=tuple(SourceWeek(w, s, src.get((w, s), 0), 1, failures.get((w, s), 0), "HTTP 503" if (w, s) in failures else None)
-                      for w, s in set(src) | set(failures)),
+        counts=tuple(OptionWeek(w, o, n) for (w, o), n in opt.items()), changes=tuple(changes),
+        sources=tuple(sources),
         source_options=tuple(SourceOptionWeek(w, s, o, n) for (w, s, o), n in src_opt.items()),
         actor_options=tuple(ActorOptionWeek(w, a, o, n, n) for (w, a, o), n in act.items()),
         evidence=tuple(
