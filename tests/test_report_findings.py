@@ -125,6 +125,8 @@ def test_a_spike_is_found_and_explained_by_outlets_actors_and_evidence() -> None
     assert {name for name, _ in spike.outlets} == {"a", "b", "c"} and spike.artefacts == ()
     assert [a for a, _ in spike.actors][:3] == ["usa", "macron", "rubio"]
     assert len(spike.evidence) == 3 and len({e.source for e in spike.evidence}) == 3  # one per outlet first
+    said = next(x for x in r.narrative if x.text.startswith("Article 5-like guarantee spiked in 2026-W46: "))
+    assert said.text.endswith("driven by Macron and Rubio.") and said.links[0].href == f"#{spike.anchor}"
     html = render_week(r, ("html",))["2026-W48.html"]
     assert f'id="{spike.anchor}"' in html and "Artefact checks passed" in html and "modified z" in html
 
@@ -187,7 +189,7 @@ def test_the_narrative_has_three_to_six_linked_sentences_from_the_numbers() -> N
     lead = next(o for o in r.rows if o.option_id == "article5_guarantee")
     assert texts[0] == (f"Article 5-like guarantee led 2026-W48 ({round(100 * lead.share)} % of stories, up "
                         f"{round(100 * lead.change)} points) after statements by Macron and Rubio.")
-    assert f"Article 5-like guarantee spiked this week: {_a5(stories, '2026-W48')} stories against a usual 1.5, across 3 outlets, driven by Macron and Rubio." in texts
+    assert f"That is a spike: {_a5(stories, '2026-W48')} stories against a usual 1.5, across 3 outlets." in texts
     assert any("Rubio entered the coverage of Article 5-like guarantee" in t or "Macron entered" in t for t in texts)
     assert any(link.href.startswith("https://") for s in r.narrative for link in s.links)
 
