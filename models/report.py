@@ -37,22 +37,6 @@ class SourceWeek:
 
 
 @dataclass(frozen=True)
-class OptionChange:
-    """One option this week against last, from the weekly_option_change view: raw shares over all stories,
-    normalised shares over the `common_sources` (feeds live in both weeks)."""
-
-    week: str
-    option_id: str
-    articles: int
-    prev_articles: int
-    share: float
-    prev_share: float
-    norm_share: float
-    norm_prev_share: float
-    common_sources: int
-
-
-@dataclass(frozen=True)
 class SourceOptionWeek:
     week: str
     source: str
@@ -105,7 +89,6 @@ class ReportData:
     options: tuple[tuple[str, str], ...]  # (option id, label), in taxonomy order
     stories: dict[str, int]  # week -> stories
     counts: tuple[OptionWeek, ...]
-    changes: tuple[OptionChange, ...]  # for the report weeks
     sources: tuple[SourceWeek, ...]
     source_options: tuple[SourceOptionWeek, ...]
     actor_options: tuple[ActorOptionWeek, ...]  # from 12 weeks before the window, to tell new actors

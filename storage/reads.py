@@ -13,7 +13,6 @@ from models.domain import FeedState, KnownArticle
 from models.report import (
     ActorOptionWeek,
     EvidenceRow,
-    OptionChange,
     OptionWeek,
     ReportData,
     SourceOptionWeek,
@@ -108,8 +107,8 @@ def feed_article_ids(con: duckdb.DuckDBPyConnection, source_urls: list[str]) -> 
 
 
 def week_span(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
-    """The first and last ISO week with tagged stories, or None before the first tag run."""
-    row = con.execute("SELECT min(week), max(week) FROM tagged_articles").fetchone()
+    """The first and last ISO week with articles (trend_weeks), or None before the first ingest."""
+    row = con.execute("SELECT min(week), max(week) FROM trend_weeks").fetchone()
     return (row[0], row[1]) if row and row[0] else None
 
 
@@ -118,13 +117,14 @@ def report_data(
 ) -> ReportData:
     """The facts for reports on weeks `first`..`last`, plus `history` weeks before (charts, baselines, new actors).
 
-    Option counts and weekly totals are read for every week (the index needs them); the rest only for the
-    weeks the reports look at.
+    Option counts and weekly totals are read for every week (the index needs them). The rest comes from the
+    report window's stories and option tags, copied once into temporary tables (allowed on a read-only
+    connection), so the views' joins run once rather than once per query.
     """
     span = week_span(con)
     options = tuple((o.id, o.label) for o in taxonomy.options)
     if span is None:
-        return ReportData((), options, {}, (), (), (), (), (), (), {})
+        return ReportData((), options, {}, (), (), (), (), (), {})
     lo = max(span[0], shift_week(first, -history))
     # The chart window of the first report reaches 11 weeks back; its evidence is all a spike there can show.
     window_lo = max(span[0], shift_week(first, -11))
@@ -136,6 +136,17 @@ def report_data(
     ).fetchall():
         stories[week] = int(total)
         counts.append(OptionWeek(week, option_id, int(articles)))
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE report_stories AS
+           SELECT article_id, tagger_version, taxonomy_version, week, coalesce(source_name, 'unknown') AS source,
+                  coalesce(lang, '?') AS lang, date_missing, title, url, published_at
+           FROM tagged_articles WHERE week BETWEEN ? AND ?""", [lo, last],
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE report_tags AS
+           SELECT s.*, o.option_id, o.score FROM report_stories s
+           JOIN option_tags o ON o.article_id = s.article_id AND o.tagger_version = s.tagger_version"""
+    )
     errors = dict(con.execute(
         """SELECT strftime(fetched_at AT TIME ZONE 'UTC', '%G-W%V') || '/' || source_url, arg_max(error, fetched_at)
            FROM fetches WHERE error IS NOT NULL GROUP BY source_url, 1"""
@@ -152,57 +163,49 @@ def report_data(
     copies: dict[str, int] = {}
     for w, *_, c in health:
         copies[w] = copies.get(w, 0) + int(c)
-    changes = tuple(
-        OptionChange(w, o, int(n), int(p), float(sh), float(psh), float(ns), float(nps), int(common))
-        for w, o, n, p, sh, psh, ns, nps, common in con.execute(
-            """SELECT week, option_id, articles, coalesce(prev_articles, 0), share, coalesce(prev_share, 0),
-                      coalesce(norm_share, 0), coalesce(norm_prev_share, 0), common_sources
-               FROM weekly_option_change WHERE week BETWEEN ? AND ?""", [first, last],
-        ).fetchall()
-    )
     source_options = tuple(
         SourceOptionWeek(w, s, o, int(n)) for w, s, o, n in con.execute(
-            """SELECT week, coalesce(source_name, 'unknown'), option_id, count(*) FROM current_option_tags
-               WHERE week BETWEEN ? AND ? GROUP BY ALL""", [lo, last],
+            "SELECT week, source, option_id, count(*) FROM report_tags GROUP BY ALL"
         ).fetchall()
     )
     actor_options = tuple(
         ActorOptionWeek(w, a, o, int(n), int(ev)) for w, o, a, n, ev in con.execute(
-            """SELECT week, option_id, actor_id, articles, in_evidence FROM weekly_actor_option
-               WHERE week BETWEEN ? AND ?""", [lo, last],
+            # weekly_actor_option's definition, over the window only
+            """SELECT t.week, t.option_id, m.actor_id, count(*),
+                      count(*) FILTER (WHERE list_contains(m.evidence_options, t.option_id))
+               FROM report_tags t
+               JOIN actor_mentions m ON m.article_id = t.article_id AND m.tagger_version = t.tagger_version
+               GROUP BY ALL""",
         ).fetchall()
     )
     evidence = tuple(
         EvidenceRow(w, o, sentence, title, url, source, float(score)) for w, o, sentence, title, url, source, score
         in con.execute(
-            """SELECT ta.week, e.option_id, e.sentence, ta.title, ta.url, coalesce(ta.source_name, 'unknown'),
-                      o.score
-               FROM evidence e
-               JOIN tagged_articles ta ON ta.article_id = e.article_id AND ta.tagger_version = e.tagger_version
-               JOIN option_tags o ON o.article_id = e.article_id AND o.tagger_version = e.tagger_version
-                                  AND o.option_id = e.option_id
-               WHERE ta.week BETWEEN ? AND ? AND e.rank = 1
-               QUALIFY row_number() OVER (PARTITION BY ta.week, e.option_id
-                                          ORDER BY o.score DESC, ta.published_at DESC, ta.url) <= 12""",
-            [window_lo, last],
+            """SELECT t.week, t.option_id, e.sentence, t.title, t.url, t.source, t.score
+               FROM report_tags t
+               JOIN evidence e ON e.article_id = t.article_id AND e.tagger_version = t.tagger_version
+                              AND e.option_id = t.option_id AND e.rank = 1
+               WHERE t.week >= ?
+               QUALIFY row_number() OVER (PARTITION BY t.week, t.option_id
+                                          ORDER BY t.score DESC, t.published_at DESC, t.url) <= 12""",
+            [window_lo],
         ).fetchall()
     )
     undated: dict[str, dict[str, int]] = {}
     for w, o, n in con.execute(
-        """SELECT o.week, o.option_id, count(*) FROM current_option_tags o JOIN articles a ON a.id = o.article_id
-           WHERE a.date_missing AND o.week BETWEEN ? AND ? GROUP BY ALL""", [window_lo, last],
+        "SELECT week, option_id, count(*) FROM report_tags WHERE date_missing AND week >= ? GROUP BY ALL", [window_lo],
     ).fetchall():
         undated.setdefault(w, {})[o] = int(n)
     versions = {
         w: (tuple(sorted(tv)), tuple(sorted(xv))) for w, tv, xv in con.execute(
-            """SELECT week, list(DISTINCT tagger_version), list(DISTINCT taxonomy_version) FROM tagged_articles
-               WHERE week BETWEEN ? AND ? GROUP BY 1""", [window_lo, last],
+            """SELECT week, list(DISTINCT tagger_version), list(DISTINCT taxonomy_version) FROM report_stories
+               WHERE week >= ? GROUP BY 1""", [window_lo],
         ).fetchall()
     }
     languages: dict[str, list[tuple[str, int]]] = {}
     for w, lang, n in con.execute(
-        """SELECT week, coalesce(lang, '?'), count(*) FROM tagged_articles WHERE week BETWEEN ? AND ?
-           GROUP BY ALL ORDER BY 1, 3 DESC, 2""", [window_lo, last],
+        "SELECT week, lang, count(*) FROM report_stories WHERE week >= ? GROUP BY ALL ORDER BY 1, 3 DESC, 2",
+        [window_lo],
     ).fetchall():
         languages.setdefault(w, []).append((lang, int(n)))
     facts = {
@@ -217,7 +220,7 @@ def report_data(
         ).fetchall()
     )
     return ReportData(
-        weeks=weeks, options=options, stories=stories, counts=tuple(counts), changes=changes, sources=sources,
+        weeks=weeks, options=options, stories=stories, counts=tuple(counts), sources=sources,
         source_options=source_options, actor_options=actor_options, evidence=evidence, facts=facts,
         fetched_until=until[0] if until else None, failing_now=failing,
         actor_kinds={a.id: a.kind for a in taxonomy.actors},

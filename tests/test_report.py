@@ -84,6 +84,21 @@ def test_reports_for_every_sample_week_index_and_artifact(sample_reports: tuple[
     assert versions[0] in html and versions[1] in html
     assert html.count("<p>", html.index('id="summary"'), html.index('id="trends"')) >= 3
 
+    # The normalised shares the report computes are the weekly_option_change view's.
+    from models.taxonomy import load_taxonomy
+    from reports.findings import week_reports
+    from storage.db import reading
+    from storage.reads import report_data
+
+    with reading(s.db) as con:
+        reports = week_reports(report_data(con, load_taxonomy(s.taxonomy), weeks[1], latest), tuple(weeks[1:]))
+    view = {(w, o): (float(a), float(b or 0), int(c)) for w, o, a, b, c in rows(
+        s.db, "SELECT week, option_id, coalesce(norm_share, 0), norm_prev_share, common_sources FROM weekly_option_change")}
+    for r in reports:
+        for o in r.rows:
+            assert view[(r.week, o.option_id)] == (pytest.approx(o.share_norm, abs=1e-4),
+                                                   pytest.approx(o.prev_share_norm, abs=1e-4), r.common_sources)
+
     # The report flow (run by the pipeline) published the latest week's Markdown under a stable key.
     from prefect.artifacts import Artifact
 

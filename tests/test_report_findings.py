@@ -12,7 +12,6 @@ from models.errors import InputError
 from models.report import (
     ActorOptionWeek,
     EvidenceRow,
-    OptionChange,
     OptionWeek,
     ReportData,
     SourceOptionWeek,
@@ -40,7 +39,7 @@ class Story:
 
 def facts(stories: list[Story], failures: dict[tuple[str, str], int] | None = None,
           fetched_until: datetime | None = None) -> ReportData:
-    """Aggregate stories the way the SQL views do (weekly_feed_health, weekly_option_change, ...) into the
+    """Aggregate stories the way the SQL views do (weekly_feed_health, weekly_option_share, ...) into the
     dataclasses storage.reads fills."""
     per_week = Counter(s.week for s in stories)
     opt = Counter((s.week, o) for s in stories for o in s.options)
@@ -59,18 +58,6 @@ def facts(stories: list[Story], failures: dict[tuple[str, str], int] | None = No
             silent = not n and sum(1 for p in WEEKS[max(0, i - 4):i] if src.get((p, name))) >= 3
             bad = failures.get((w, name), 0)
             sources.append(SourceWeek(w, name, n, bad, bad, n > 0, silent, "HTTP 503" if bad else None))
-    live = {(x.week, x.source) for x in sources if x.live}
-    changes = []
-    for i, w in enumerate(WEEKS[1:], 1):
-        p = WEEKS[i - 1]
-        common = {name for name in feeds if (w, name) in live and (p, name) in live}
-        for o, _ in OPTIONS:
-            nw, np_ = sum(src.get((w, c), 0) for c in common), sum(src.get((p, c), 0) for c in common)
-            ow, op = sum(src_opt.get((w, c, o), 0) for c in common), sum(src_opt.get((p, c, o), 0) for c in common)
-            changes.append(OptionChange(
-                w, o, opt.get((w, o), 0), opt.get((p, o), 0), opt.get((w, o), 0) / per_week[w] if per_week[w] else 0.0,
-                opt.get((p, o), 0) / per_week[p] if per_week[p] else 0.0, ow / nw if nw else 0.0,
-                op / np_ if np_ else 0.0, len(common)))
     undated: dict[str, dict[str, int]] = {}
     for s in stories:
         for o in s.options if s.undated else ():
@@ -78,7 +65,7 @@ def facts(stories: list[Story], failures: dict[tuple[str, str], int] | None = No
             undated[s.week][o] += 1
     return ReportData(
         weeks=WEEKS, options=OPTIONS, stories=dict(per_week),
-        counts=tuple(OptionWeek(w, o, n) for (w, o), n in opt.items()), changes=tuple(changes),
+        counts=tuple(OptionWeek(w, o, n) for (w, o), n in opt.items()),
         sources=tuple(sources),
         source_options=tuple(SourceOptionWeek(w, s, o, n) for (w, s, o), n in src_opt.items()),
         actor_options=tuple(ActorOptionWeek(w, a, o, n, n) for (w, a, o), n in act.items()),
