@@ -55,7 +55,9 @@ def _week_records(
     rng: random.Random, k: int, monday: datetime, n: int, sources: list[Source], weights: list[float]
 ) -> tuple[list[FeedRecord], list[Article]]:
     """One week: the feeds' fetches (2 each) with the articles they carried; outage feeds carry nothing."""
-    down = {s.url for s in sources if rng.random() < 0.01}
+    days = (1, 4)
+    failed = {(s.url, d) for s in sources for d in days if rng.random() < 0.03}
+    down = {s.url for s in sources if rng.random() < 0.01 or all((s.url, d) in failed for d in days)}
     live = [(s, w) for s, w in zip(sources, weights, strict=True) if s.url not in down]
     picks = rng.choices([s for s, _ in live], weights=[w for _, w in live], k=n)
     by_source: dict[str, list[Article]] = {}
@@ -75,12 +77,14 @@ def _week_records(
         by_source.setdefault(src.url, []).append(a)
     records = []
     for s in sources:
-        for day in (1, 4):
+        pending = tuple(by_source.get(s.url, ()))
+        for day in days:
             at = monday + timedelta(days=day, hours=6)
-            failed = s.url in down or rng.random() < 0.03
-            carried = () if failed or day == 4 else tuple(by_source.get(s.url, ()))
-            records.append(FeedRecord(FeedFetch(s, at, status=None if failed else 200,
-                                                error="HTTP 503" if failed else None, latency_ms=120.0), carried))
+            bad = s.url in down or (s.url, day) in failed
+            carried = () if bad else pending  # the first fetch that succeeds carries the week's articles
+            pending = pending if bad else ()
+            records.append(FeedRecord(FeedFetch(s, at, status=None if bad else 200,
+                                                error="HTTP 503" if bad else None, latency_ms=120.0), carried))
     return records, [a for arts in by_source.values() for a in arts]
 
 
