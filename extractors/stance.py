@@ -39,7 +39,8 @@ FEATURES = (
     "subject", "speaker", "inherited", "object_only", "n_actors_log", "person", "state", "org",
     "ukraine", "nato_article5", "title", "mentions_log", "n_options", "rejecter_troops",
 )
-POLARITY = ("oppose", "negation", "negated_support", "support", "rejecter_troops", "neutral", "quote", "title")
+POLARITY = ("oppose", "negated_oppose", "negation", "negated_support", "support", "rejecter_troops", "neutral",
+            "quote", "title")
 # Rules that can be switched off for the ablation (as if they were features).
 RULES = ("person_not_state", "clauses")
 # A sentence carries an option when it has one of its cues, or a sentence-head probability above this.
@@ -136,6 +137,7 @@ class StanceFinder:
         self.option_ids = taxonomy.option_ids
         self.kind = {a.id: a.kind for a in taxonomy.actors}
         self.state_of = {a.id: a.state for a in taxonomy.actors if a.state}
+        self.cues = cues
         self.patterns = _Patterns(cues)
         self.rejecters = cues.troops_rejecters
         self.head = head or default_stance_head()
@@ -213,6 +215,7 @@ class StanceFinder:
                     oid = self.option_ids[j]
                     h = polar[j]
                     negated_support = bool(h["support"] and h["negation"] and not h["oppose"])
+                    negated_oppose = self._negated(pats, sent, h)
                     rejecter = float(a in self.rejecters and oid == "troops_training")
                     x = [
                         min(int(cues[i, j]), 2) / 2, float(sprobs[i, j]), float(margins[i, j]),
@@ -224,12 +227,22 @@ class StanceFinder:
                         float(kind == "org"), float(a == "ukraine"), float(a == "nato" and oid == "article5_guarantee"),
                         float(i == 0 and has_title), math.log1p(total[a]), float(len(options)), rejecter,
                     ]
-                    px = [float(bool(h["oppose"])), float(bool(h["negation"])), float(negated_support),
+                    px = [float(bool(h["oppose"]) and not negated_oppose), float(negated_oppose),
+                          float(bool(h["negation"])), float(negated_support),
                           float(bool(h["support"])), rejecter, float(bool(hits["neutral"])), float(quote),
                           float(i == 0 and has_title)]
                     out.append(Instance(a, oid, i, np.asarray(x, dtype=np.float32) * self._mask,
                                         np.asarray(px, dtype=np.float32) * self._pmask))
         return out
+
+    @staticmethod
+    def _negated(pats: dict[str, re.Pattern[str] | None], sent: str, h: dict[str, re.Match[str] | None]) -> bool:
+        """A refusal that is itself negated ("did not rule out", "nie wykluczyła", "не исключил") is an opening."""
+        m, neg = h["oppose"], pats["negation"]
+        if m is None or neg is None:
+            return False
+        before = sent[max(0, m.start() - 12):m.start()]
+        return neg.search(before) is not None
 
     @staticmethod
     def _hits(pats: dict[str, re.Pattern[str] | None], text: str) -> dict[str, re.Match[str] | None]:

@@ -389,6 +389,40 @@ def fit_head_cmd(
     err.print(f"wrote {path}; thresholds {head.threshold}")
 
 
+@app.command("fit-stance-head")
+def fit_stance_head_cmd(
+    train: Annotated[Path, typer.Argument(help="Labelled articles (e.g. ../shared/eval/train.jsonl).")],
+    stances: Annotated[Path, typer.Argument(help="Their labelled positions (e.g. ../shared/eval/train_stance.jsonl).")],
+    own: Annotated[Path | None, typer.Option(help="The project's own stance examples. Default: models/data/stance_sentences.jsonl.", show_default=False)] = None,
+    taxonomy: TaxonomyOpt = None,
+    encoder: EncoderOpt = None,
+) -> None:
+    """Fit the stance head (is this a position? support or oppose?) for the current cues and encoder.
+
+    Example: pledgewatch fit-stance-head ../shared/eval/train.jsonl ../shared/eval/train_stance.jsonl
+    """
+    from extractors.evaluate import load_labelled
+    from extractors.stance import stance_head_path
+    from extractors.stance_eval import collect, fit_stance_head, load_own, load_stances, merge
+    from extractors.tagger import Doc
+    from flows.tagging import HEADS, build_tagger
+    from models.settings import DATA
+
+    s = _settings(taxonomy=taxonomy, encoder=encoder)
+    try:
+        tagger = build_tagger(s.taxonomy, s.encoder)
+        pairs = merge(load_labelled(train), load_stances(stances)) + load_own(own or DATA / "stance_sentences.jsonl")
+        with err.status(f"fitting the stance head on {len(pairs)} articles…"):
+            docs = [Doc(it.doc.id, it.doc.title, it.doc.text) for it, _ in pairs]
+            head = fit_stance_head(collect(tagger, tagger.stance, docs), [g for _, g in pairs],
+                                   version=f"sh-{stances.stem}-{len(pairs)}")
+    except (OSError, PledgewatchError) as e:
+        _fail(e)
+    path = stance_head_path(HEADS, tagger.stance.cues, tagger.encoder.name)
+    head.save(path)
+    err.print(f"wrote {path}; threshold {head.threshold}")
+
+
 export_app = typer.Typer(help="Export stored data for other tools.", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 
