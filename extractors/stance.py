@@ -205,8 +205,9 @@ class StanceFinder:
             objects: set[str] = set()
             if self.patterns.object_phrase is not None:
                 phrases = self.patterns.object_phrase.findall(sent)
-                if phrases:
-                    objects = set(find(" . ".join(phrases))) - set(find(self.patterns.object_phrase.sub(" . ", sent)))
+                in_phrases = set(find(" . ".join(phrases))) & set(named) if phrases else set()
+                if in_phrases:  # the second lookup only when a candidate sits in a phrase (the gazetteer is the cost)
+                    objects = in_phrases - set(find(self.patterns.object_phrase.sub(" . ", sent)))
             polar = {j: self._polarity_hits(pats, sent, j, hits, option_cues) for j in options}
             n_actors = len(actors[i])
             for a in named:
