@@ -160,3 +160,12 @@ def test_the_tagger_reports_stances_with_their_sentence() -> None:
     for r, d in ((a, docs[0]), (b, docs[1])):
         for x in r.stances:
             assert x.evidence in f"{d.title}\n{d.text}" and 0 < x.score <= 1
+
+
+def test_tag_file_lines_carry_stances() -> None:
+    from extractors.filetag import result_json
+    from models.domain import TagResult
+
+    r = TagResult("a", "en", (), (), "v", "tx", (Stance("macron", "troops_training", "support", 0.83, "…"),))
+    assert result_json(r, TAX)["stances"] == [
+        {"actor": "macron", "option": "troops_training", "stance": "support", "score": 0.83, "evidence": "…"}]
