@@ -39,6 +39,8 @@ def result_json(r: TagResult, taxonomy: Taxonomy) -> dict[str, Any]:
             for o in r.options
         ],
         "actors": [{"id": a.actor_id, "mentions": a.mentions} for a in r.actors],
+        "stances": [{"actor": s.actor_id, "option": s.option_id, "stance": s.stance, "score": s.score,
+                     "evidence": s.evidence} for s in r.stances],
         "tagger_version": r.tagger_version,
         "taxonomy_version": taxonomy.version,
     }

@@ -14,6 +14,7 @@ import logging
 import math
 from collections import Counter
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,10 @@ from extractors.encoders import Encoder
 from extractors.language import detect
 from extractors.options import CueMatcher, PrototypeScorer, sentence_probs
 from extractors.sentences import split_sentences
+from extractors.stance import StanceFinder, load_finder
 from models.domain import ActorMention, Evidence, OptionTag, TagResult
+from models.settings import DATA
+from models.stances import load_stance_cues
 from models.taxonomy import Taxonomy
 
 LOGGER = logging.getLogger(__name__)
@@ -118,7 +122,8 @@ def article_features(cues: np.ndarray, margins: np.ndarray, sprobs: np.ndarray, 
 
 
 class Tagger:
-    def __init__(self, taxonomy: Taxonomy, encoder: Encoder, head: Head | None = None) -> None:
+    def __init__(self, taxonomy: Taxonomy, encoder: Encoder, head: Head | None = None,
+                 stance: StanceFinder | None = None) -> None:
         self.taxonomy = taxonomy
         self.encoder = encoder
         self.option_ids = taxonomy.option_ids
@@ -130,7 +135,8 @@ class Tagger:
         if self.head.sentence_weights and self.head.sentence_bias:
             self._sw = np.asarray([self.head.sentence_weights[o] for o in self.option_ids], dtype=np.float32)
             self._sb = np.asarray([self.head.sentence_bias[o] for o in self.option_ids], dtype=np.float32)
-        self.version = f"{TAGGER_NAME}+{encoder.name}+{self.head.version}-{self.head.digest}"
+        self.stance = stance or load_finder(taxonomy, load_stance_cues(), DATA / "heads", encoder.name)
+        self.version = f"{TAGGER_NAME}+{encoder.name}+{self.head.version}-{self.head.digest}+st{self.stance.version}"
 
     def on_topic(self, actors: list[Counter[str]]) -> bool:
         gate = self.taxonomy.topic_actors
@@ -192,7 +198,11 @@ class Tagger:
                 ActorMention(a, n, tuple(o.option_id for o, order in options if any(a in sig.actors[i] for i in order)))
                 for a, n in sorted(total.items(), key=lambda kv: (-kv[1], kv[0]))
             )
-            results.append(
-                TagResult(d.id, sig.lang, tuple(o for o, _ in options), mentions, self.version, self.taxonomy.version)
-            )
+            scores = [self.head.score(o, sig.features[j]) for j, o in enumerate(self.option_ids)]
+            stances = self.stance.find(sig.lang, sig.sentences, sig.actors, sig.cues, sig.sprobs, sig.margins, scores,
+                                       [s >= self.head.threshold[o] for s, o in zip(scores, self.option_ids, strict=True)],
+                                       self.gazetteer.find, bool(d.title.strip()),
+                                       partial(self.cues.count, lang=sig.lang))
+            results.append(TagResult(d.id, sig.lang, tuple(o for o, _ in options), mentions, self.version,
+                                     self.taxonomy.version, stances))
         return results

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import re
 import sys
 import time
 from datetime import date, datetime
@@ -28,6 +29,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 out = Console()
+_ISO_WEEK = re.compile(r"\d{4}-W\d{2}")
 err = Console(stderr=True, soft_wrap=True)
 
 DbOpt = Annotated[Path | None, typer.Option("--db", help="DuckDB file. Default: $PLEDGEWATCH_DB or ~/.local/share/pledgewatch/pledgewatch.duckdb.", show_default=False)]
@@ -278,7 +280,7 @@ def tag_file(
                     else:
                         errors += 1
                         err.print(f"[red]error:[/red] {input}: {p}")
-                        sink.write(json.dumps({"id": None, "error": p, "lang": None, "options": [], "actors": []}) + "\n")
+                        sink.write(json.dumps({"id": None, "error": p, "lang": None, "options": [], "actors": [], "stances": []}) + "\n")
                 status.update(f"tagged {min(start + s.tag_batch, len(parsed))}/{len(parsed)} lines…")
     finally:
         if output:
@@ -316,26 +318,75 @@ def eval_cmd(
     encoder: EncoderOpt = None,
     worst: Annotated[int, typer.Option(help="How many of the worst errors to list.")] = 10,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the scores as JSON here.")] = None,
+    stances: Annotated[Path | None, typer.Option("--stances", help="Labelled positions for the same articles (e.g. ../shared/eval/dev_stance.jsonl): also score stances.", show_default=False)] = None,
 ) -> None:
-    """Score the tagger on a labelled file: per-option P/R/F1, macro-F1, per-language macro-F1, actor P/R/F1."""
+    """Score the tagger on a labelled file: per-option P/R/F1, macro-F1, per-language macro-F1, actor P/R/F1.
+
+    With --stances: position P/R/F1, polarity accuracy, triple P/R/F1, per language, worst errors.
+
+    Example: pledgewatch eval ../shared/eval/dev.jsonl --stances ../shared/eval/dev_stance.jsonl
+    """
     from extractors.evaluate import evaluate, load_labelled
+    from extractors.stance_eval import load_stances, merge, score_stances
+    from extractors.tagger import Doc
     from flows.tagging import build_tagger
 
     s = _settings(taxonomy=taxonomy, encoder=encoder)
+    srep = None
     try:
         items = load_labelled(file)
+        tagger = build_tagger(s.taxonomy, s.encoder)
         with err.status(f"tagging {len(items)} labelled articles…"):
-            rep = evaluate(build_tagger(s.taxonomy, s.encoder), items)
+            rep = evaluate(tagger, items)
+            if stances:
+                pairs = merge(items, load_stances(stances))
+                results = tagger.tag_batch([Doc(it.doc.id, it.doc.title, it.doc.text) for it, _ in pairs])
+                srep = score_stances(pairs, [r.stances for r in results])
     except (OSError, PledgewatchError) as e:
         _fail(e)
     _print_eval(rep, worst)
+    if srep:
+        _print_stance_eval(srep, worst)
     if json_out:
         json_out.write_text(json.dumps({
             "n": rep.n, "macro_f1": rep.macro_f1, "non_english_macro_f1": rep.non_english_macro_f1,
             "per_option": {o: {"p": m.p, "r": m.r, "f1": m.f1} for o, m in rep.per_option.items()},
             "per_lang": {k: {"n": n, "macro_f1": f} for k, (n, f) in rep.per_lang.items()},
             "actors": {"p": rep.actors.p, "r": rep.actors.r, "f1": rep.actors.f1},
+            **({"stances": _stance_json(srep)} if srep else {}),
         }, indent=1), encoding="utf-8")
+
+
+def _stance_json(r: Any) -> dict[str, Any]:
+    def prf(m: Any) -> dict[str, float]:
+        return {"p": m.p, "r": m.r, "f1": m.f1}
+
+    return {"n": r.n, "position": prf(r.position), "triple": prf(r.triple), "polarity_accuracy": r.polarity_accuracy,
+            "per_lang": {k: {"n": n, "position": prf(p), "triple": prf(t), "polarity_accuracy": a}
+                         for k, (n, p, t, a) in r.per_lang.items()}}
+
+
+def _print_stance_eval(r: Any, worst: int) -> None:
+    t = Table("language", "articles", "position P", "R", "F1", "polarity", "triple P", "R", "F1",
+              title=f"stances on {r.n} articles")
+    rows = [("[b]all[/b]", r.n, r.position, r.polarity_accuracy, r.triple)]
+    rows += [(lang, n, p, a, tr) for lang, (n, p, tr, a) in r.per_lang.items()]
+    for lang, n, p, a, tr in rows:
+        if not (p.tp + p.fp + p.fn):  # no position labelled or found: nothing to score
+            t.add_row(lang, str(n), *["—"] * 7)
+            continue
+        t.add_row(lang, str(n), f"{p.p:.2f}", f"{p.r:.2f}", f"{p.f1:.2f}", f"{a:.2f}" if p.tp else "—", f"{tr.p:.2f}",
+                  f"{tr.r:.2f}", f"{tr.f1:.2f}")
+    out.print(t)
+    out.print(f"stances: position F1 {r.position.f1:.2f} (tp {r.position.tp}, fp {r.position.fp}, fn {r.position.fn}); "
+              f"polarity accuracy {r.polarity_accuracy:.2f} on {r.polarity_matched} matched; triple F1 {r.triple.f1:.2f}")
+    if worst and r.errors:
+        et = Table("id", "lang", "missed (actor, option, stance: sentence)", "extra (actor, option, stance: sentence)",
+                   title=f"worst {worst} stance errors")
+        for e in r.errors[:worst]:
+            et.add_row(e["id"], e["lang"] or "", "\n".join(f"{a} {o} {st}: {ev}" for a, o, st, ev in e["missed"]),
+                       "\n".join(f"{a} {o} {st}: {ev}" for a, o, st, ev in e["extra"]))
+        out.print(et)
 
 
 @app.command("fit-head")
@@ -367,6 +418,76 @@ def fit_head_cmd(
     path = head_path(tax, enc.name)
     head.save(path)
     err.print(f"wrote {path}; thresholds {head.threshold}")
+
+
+@app.command("fit-stance-head")
+def fit_stance_head_cmd(
+    train: Annotated[Path, typer.Argument(help="Labelled articles (e.g. ../shared/eval/train.jsonl).")],
+    stances: Annotated[Path, typer.Argument(help="Their labelled positions (e.g. ../shared/eval/train_stance.jsonl).")],
+    own: Annotated[Path | None, typer.Option(help="Also fit on the project's own stance examples (models/data/stance_sentences.jsonl). Off by default: on dev they cost 0.04 triple F1.", show_default=False)] = None,
+    taxonomy: TaxonomyOpt = None,
+    encoder: EncoderOpt = None,
+) -> None:
+    """Fit the stance head (is this a position? support or oppose?) for the current cues and encoder.
+
+    Example: pledgewatch fit-stance-head ../shared/eval/train.jsonl ../shared/eval/train_stance.jsonl
+    """
+    from extractors.evaluate import load_labelled
+    from extractors.stance import stance_head_path
+    from extractors.stance_eval import collect, fit_stance_head, load_own, load_stances, merge
+    from extractors.tagger import Doc
+    from flows.tagging import HEADS, build_tagger
+
+    s = _settings(taxonomy=taxonomy, encoder=encoder)
+    try:
+        tagger = build_tagger(s.taxonomy, s.encoder)
+        pairs = merge(load_labelled(train), load_stances(stances)) + (load_own(own) if own else [])
+        with err.status(f"fitting the stance head on {len(pairs)} articles…"):
+            docs = [Doc(it.doc.id, it.doc.title, it.doc.text) for it, _ in pairs]
+            head = fit_stance_head(collect(tagger, tagger.stance, docs), [g for _, g in pairs],
+                                   version=f"sh-{stances.stem}-{len(pairs)}")
+    except (OSError, PledgewatchError) as e:
+        _fail(e)
+    path = stance_head_path(HEADS, tagger.stance.cues, tagger.encoder.name)
+    head.save(path)
+    err.print(f"wrote {path}; threshold {head.threshold}")
+
+
+export_app = typer.Typer(help="Export stored data for other tools.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("network")
+def export_network(
+    db: DbOpt = None,
+    from_week: Annotated[str | None, typer.Option("--from", help="First ISO week, e.g. 2026-W40. Default: the first.", show_default=False)] = None,
+    to_week: Annotated[str | None, typer.Option("--to", help="Last ISO week, included. Default: the latest.", show_default=False)] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="graphml (Gephi, visone) or csv (edge lists).")] = "graphml",
+    output: Annotated[Path, typer.Option("--output", "-o", help="Directory for actor_option, congruence and conflict files.")] = Path("network"),
+    wait: WaitOpt = None,
+) -> None:
+    """Write the discourse networks of the stored stances: actor × option (support/oppose weights), and
+    actor × actor congruence and conflict.
+
+    Example: pledgewatch export network --from 2026-W40 --to 2026-W48 -o network/
+    """
+    from storage.db import reading
+    from storage.network import stance_counts, write_networks
+
+    if fmt not in ("graphml", "csv"):
+        _fail(ValueError(f"--format must be graphml or csv, not {fmt!r}"))
+    for w in (from_week, to_week):
+        if w is not None and not _ISO_WEEK.fullmatch(w):
+            _fail(ValueError(f"{w!r} is not an ISO week; write it like 2026-W47"))
+    s = _settings(db, wait=wait)
+    try:
+        with reading(s.db, s.lock_wait_s) as con:
+            counts = stance_counts(con, from_week, to_week)
+        paths = write_networks(counts, output, fmt)
+    except (OSError, PledgewatchError) as e:
+        _fail(e)
+    err.print(f"{len(counts)} actor × option edges from {len({c.actor_id for c in counts})} actors; wrote "
+              + ", ".join(str(p) for p in paths))
 
 
 if __name__ == "__main__":

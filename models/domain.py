@@ -74,6 +74,17 @@ class ActorMention:
 
 
 @dataclass(frozen=True)
+class Stance:
+    """A position the text attributes to an actor on an option, with the sentence that shows it."""
+
+    actor_id: str
+    option_id: str
+    stance: str  # "support" | "oppose"
+    score: float
+    evidence: str
+
+
+@dataclass(frozen=True)
 class TagResult:
     """What the tagger decided about one document."""
 
@@ -83,6 +94,7 @@ class TagResult:
     actors: tuple[ActorMention, ...]
     tagger_version: str
     taxonomy_version: str
+    stances: tuple[Stance, ...] = ()
 
 
 @dataclass(frozen=True)

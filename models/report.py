@@ -56,6 +56,21 @@ class ActorOptionWeek:
 
 
 @dataclass(frozen=True)
+class StanceRow:
+    """One stored stance of a story's current tagging (the `current_stances` view)."""
+
+    week: str
+    actor_id: str
+    option_id: str
+    stance: str  # support | oppose
+    evidence: str
+    title: str
+    url: str
+    source: str
+    published_at: datetime
+
+
+@dataclass(frozen=True)
 class EvidenceRow:
     """An option's best evidence sentence in one story."""
 
@@ -97,6 +112,8 @@ class ReportData:
     fetched_until: datetime | None = None  # the latest fetch: a week that ends after it is partial
     actor_kinds: dict[str, str] = field(default_factory=dict)  # actor -> state | org | person
     failing_now: tuple[tuple[str, int, str | None], ...] = ()  # (feed, failures in a row, last error)
+    # Stances up to the last report week, in publication order (changes need each actor's earlier positions).
+    stances: tuple[StanceRow, ...] = ()
 
 
 # ISO weeks as strings. Small pure helpers shared by storage (zero-filled axes) and reports (baselines).

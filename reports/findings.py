@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from statistics import median
 
-from models.report import EvidenceRow, ReportData, SourceWeek, WeekFacts, parse_week, shift_week
+from models.report import EvidenceRow, ReportData, SourceWeek, StanceRow, WeekFacts, parse_week, shift_week
 
 WINDOW = 12  # weeks on the charts
 BASELINE = 8  # previous weeks a spike is measured against
@@ -154,6 +154,61 @@ class HeatMap:
 
 
 @dataclass(frozen=True)
+class StanceChange:
+    """An actor whose position on an option this week differs from its previous recorded one."""
+
+    actor_id: str
+    option_id: str
+    before: StanceRow
+    now: StanceRow
+
+
+@dataclass(frozen=True)
+class WhoStandsWhere:
+    """This week's support/oppose matrix, the changes of position, and the most active actors per option."""
+
+    actors: tuple[str, ...]  # most active first
+    options: tuple[tuple[str, str], ...]
+    cells: dict[tuple[str, str], tuple[int, int]]  # (actor, option) -> (support, oppose) stories this week
+    changes: tuple[StanceChange, ...]
+    active: dict[str, tuple[tuple[str, int, int], ...]]  # option -> (actor, support, oppose) over the window
+
+
+def who_stands_where(stances: tuple[StanceRow, ...], options: tuple[tuple[str, str], ...], week: str,
+                     window: tuple[str, ...], most: int = 12, top: int = 5) -> WhoStandsWhere:
+    """From stances in publication order: the week's matrix, its changes (as the `stance_changes` view
+    defines them) and, per option, the actors with most positions over the window."""
+    cells: dict[tuple[str, str], tuple[int, int]] = {}
+    for s in stances:
+        if s.week == week:
+            sup, opp = cells.get((s.actor_id, s.option_id), (0, 0))
+            cells[(s.actor_id, s.option_id)] = (sup + (s.stance == "support"), opp + (s.stance == "oppose"))
+    load: dict[str, int] = {}
+    for (a, _), (sup, opp) in cells.items():
+        load[a] = load.get(a, 0) + sup + opp
+    actors = tuple(sorted(load, key=lambda a: (-load[a], a))[:most])
+    last: dict[tuple[str, str], StanceRow] = {}
+    changes = []
+    for s in stances:
+        key = (s.actor_id, s.option_id)
+        prev = last.get(key)
+        if prev is not None and prev.stance != s.stance and s.week == week:
+            changes.append(StanceChange(s.actor_id, s.option_id, prev, s))
+        last[key] = s
+    in_window = set(window)
+    active: dict[str, tuple[tuple[str, int, int], ...]] = {}
+    for o, _ in options:
+        counts: dict[str, list[int]] = {}
+        for s in stances:
+            if s.option_id == o and s.week in in_window:
+                c = counts.setdefault(s.actor_id, [0, 0])
+                c[s.stance == "oppose"] += 1
+        ranked = sorted(counts.items(), key=lambda kv: (-(kv[1][0] + kv[1][1]), kv[0]))[:top]
+        active[o] = tuple((a, c[0], c[1]) for a, c in ranked)
+    return WhoStandsWhere(actors, options, cells, tuple(changes), active)
+
+
+@dataclass(frozen=True)
 class WeekReport:
     week: str
     prev_week: str
@@ -174,6 +229,7 @@ class WeekReport:
     evidence: dict[str, tuple[EvidenceRow, ...]]  # option -> this week's best sentences
     top_actors: dict[str, tuple[tuple[str, int], ...]]  # option -> actors, evidence first
     spike_rule: str = SPIKE_RULE
+    stances: WhoStandsWhere | None = None
 
     @property
     def gap_weeks(self) -> set[str]:
@@ -537,6 +593,7 @@ def week_report(data: ReportData, week: str, index: _Index | None = None) -> Wee
         narrative=narrative(week, rows, spikes, gaps, new, facts, stories.get(prev, 0), partial, evidence, actors,
                             frozenset(a for a, kind in data.actor_kinds.items() if kind == "person")),
         evidence=evidence, top_actors=actors,
+        stances=who_stands_where(data.stances, data.options, week, window),
     )
 
 

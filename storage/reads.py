@@ -17,6 +17,7 @@ from models.report import (
     ReportData,
     SourceOptionWeek,
     SourceWeek,
+    StanceRow,
     WeekFacts,
     shift_week,
     week_range,
@@ -219,9 +220,18 @@ def report_data(
             "SELECT name, consecutive_failures, last_error FROM sources WHERE consecutive_failures > 0 ORDER BY name"
         ).fetchall()
     )
+    stances = tuple(
+        StanceRow(*r) for r in con.execute(
+            # Every earlier position counts for a change, so this reads up to `last`, not only the window.
+            """SELECT week, actor_id, option_id, stance, evidence, title, url, coalesce(source_name, 'unknown'),
+                      published_at
+               FROM current_stances WHERE week <= ? ORDER BY published_at, article_id, actor_id, option_id""",
+            [last],
+        ).fetchall()
+    )
     return ReportData(
         weeks=weeks, options=options, stories=stories, counts=tuple(counts), sources=sources,
         source_options=source_options, actor_options=actor_options, evidence=evidence, facts=facts,
         fetched_until=until[0] if until else None, failing_now=failing,
-        actor_kinds={a.id: a.kind for a in taxonomy.actors},
+        actor_kinds={a.id: a.kind for a in taxonomy.actors}, stances=stances,
     )

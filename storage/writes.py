@@ -194,7 +194,7 @@ def write_tags(con: duckdb.DuckDBPyConnection, results: Sequence[TagResult], tag
     ids = [r.doc_id for r in results]
     version = results[0].tagger_version
     with transaction(con):
-        for table in ("taggings", "option_tags", "evidence", "actor_mentions"):
+        for table in ("taggings", "option_tags", "evidence", "actor_mentions", "stances"):
             con.execute(
                 f"DELETE FROM {table} USING (SELECT unnest(?) AS id) u WHERE article_id = u.id AND tagger_version = ?",
                 [ids, version],
@@ -253,5 +253,20 @@ def write_tags(con: duckdb.DuckDBPyConnection, results: Sequence[TagResult], tag
                 "actor_id": [a.actor_id for _, a in acts],
                 "mentions": [a.mentions for _, a in acts],
                 "evidence_options": [list(a.evidence_options) for _, a in acts],
+            },
+        )
+        st = [(r, s) for r in results for s in r.stances]
+        _insert(
+            con,
+            "stances",
+            {
+                "article_id": [r.doc_id for r, _ in st],
+                "tagger_version": [r.tagger_version for r, _ in st],
+                "taxonomy_version": [r.taxonomy_version for r, _ in st],
+                "actor_id": [s.actor_id for _, s in st],
+                "option_id": [s.option_id for _, s in st],
+                "stance": [s.stance for _, s in st],
+                "score": [s.score for _, s in st],
+                "evidence": [s.evidence for _, s in st],
             },
         )

@@ -1,0 +1,171 @@
+"""Stance finding: candidate features from the real gazetteer and option cues (no encoder), the cue file's
+validation, the eval's arithmetic, and, with the real tagger, stances in tag results and their evidence."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from extractors.actors import Gazetteer
+from extractors.evaluate import Labelled
+from extractors.options import CueMatcher
+from extractors.stance import FEATURES, POLARITY, Instance, StanceFinder
+from extractors.stance_eval import GoldStance, load_own, load_stances, score_stances
+from extractors.tagger import Doc
+from models.domain import Stance
+from models.errors import ConfigError, InputError
+from models.settings import DATA, DEFAULT_TAXONOMY
+from models.stances import load_stance_cues
+from models.taxonomy import load_taxonomy
+
+TAX = load_taxonomy(DEFAULT_TAXONOMY)
+GAZ = Gazetteer(TAX)
+CUES = CueMatcher(TAX)
+FINDER = StanceFinder(TAX, load_stance_cues())
+
+
+def _instances(sentences: list[str], lang: str = "en", finder: StanceFinder = FINDER) -> list[Instance]:
+    """Signals as the tagger gives them, with the cue counts real and the embedding signals left at zero."""
+    cues = np.asarray([CUES.count(s, lang) for s in sentences], dtype=np.int32)
+    zeros = np.zeros(cues.shape, dtype=np.float32)
+    k = len(TAX.option_ids)
+    return finder.instances(lang, sentences, [GAZ.find(s) for s in sentences], cues, zeros, zeros, [0.9] * k,
+                            [True] * k, GAZ.find, True, lambda c: CUES.count(c, lang))
+
+
+def _f(inst: Instance, name: str) -> float:
+    return float(inst.x[FEATURES.index(name)])
+
+
+def _p(inst: Instance, name: str) -> float:
+    return float(inst.px[POLARITY.index(name)])
+
+
+def _one(inst: list[Instance], actor: str, option: str) -> Instance:
+    found = [s for s in inst if s.actor_id == actor and s.option_id == option]
+    assert found, f"no candidate {actor} × {option} in {[(s.actor_id, s.option_id) for s in inst]}"
+    return found[0]
+
+
+def test_subject_of_a_speech_verb_and_the_object_of_a_preposition() -> None:
+    inst = _instances(["Keir Starmer said Britain is ready to deploy British troops to Ukraine after a ceasefire."])
+    starmer = _one(inst, "starmer", "troops_training")
+    assert _f(starmer, "subject") == 1 and _f(starmer, "speech") == 1 and _f(starmer, "support") == 1
+    assert _f(_one(inst, "ukraine", "troops_training"), "object_only") == 1
+
+
+def test_a_person_speaking_is_not_also_their_state() -> None:
+    inst = _instances(["Italian Prime Minister Giorgia Meloni said Italy would not send soldiers to Ukraine."])
+    assert {s.actor_id for s in inst} == {"meloni", "ukraine"}
+    kept = StanceFinder(TAX, load_stance_cues(), disabled=frozenset({"person_not_state"}))
+    assert "italy" in {s.actor_id for s in _instances(["Italian Prime Minister Giorgia Meloni said Italy would "
+                                                       "not send soldiers to Ukraine."], finder=kept)}
+
+
+def test_each_clause_takes_its_own_polarity() -> None:
+    inst = _instances(["Donald Trump ruled out deploying US troops on the ground in Ukraine but said he is willing "
+                       "to provide air policing over Ukraine."])
+    assert _p(_one(inst, "trump", "troops_training"), "oppose") == 1
+    air = _one(inst, "trump", "air_sea_shield")
+    assert _p(air, "oppose") == 0 and _p(air, "support") == 1
+
+
+def test_refusals_in_several_languages_and_a_refusal_that_is_negated() -> None:
+    pl = _one(_instances(["Donald Tusk wykluczył wysłanie polskich żołnierzy na Ukrainę."], "pl"), "tusk", "troops_training")
+    assert _p(pl, "oppose") == 1
+    uk = _one(_instances(["Туск заявив, що Польща не буде відправляти іноземні війська в Україну."], "uk"),
+              "tusk", "troops_training")
+    assert _p(uk, "oppose") == 1
+    opening = _one(_instances(["Szefowa dyplomacji Szwecji nie wykluczyła wysłania szwedzkich wojsk na Ukrainę."], "pl"),
+                   "sweden", "troops_training")
+    assert _p(opening, "negated_oppose") == 1 and _p(opening, "oppose") == 0
+
+
+def test_russian_officials_on_foreign_troops() -> None:
+    inst = _instances(["Dmitry Peskov said any foreign troops deployed in Ukraine would be legitimate targets."])
+    peskov = _one(inst, "peskov", "troops_training")
+    assert _p(peskov, "rejecter_troops") == 1 and _p(peskov, "oppose") == 1
+
+
+def test_the_speaker_of_the_previous_sentence_is_inherited() -> None:
+    inst = _instances(["Andrii Sybiha met his US counterpart on Monday.",
+                       "He added that a bilateral security treaty with the United States must be ratified by Congress."])
+    assert _f(_one(inst, "sybiha", "bilateral_alliance"), "inherited") == 1
+
+
+def test_no_option_no_candidates() -> None:
+    assert _instances(["Zelensky visited the front near Pokrovsk on Tuesday, his office said."]) == []
+
+
+def test_a_bad_cue_file_names_the_file_and_the_pattern(tmp_path: Path) -> None:
+    bad = tmp_path / "stances.toml"
+    bad.write_text('version = "x"\n[oppose]\nen = ["(unclosed"]\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"(?s)stances\.toml.*unclosed"):
+        load_stance_cues(bad)
+
+
+def test_eval_counts_positions_polarity_and_triples() -> None:
+    doc = Labelled(Doc("x", "t", "", "en"), frozenset(), frozenset())
+    gold = (GoldStance("macron", "troops_training", "support", "e"), GoldStance("putin", "troops_training", "oppose", "e"),
+            GoldStance("usa", "air_sea_shield", "oppose", "e"))
+    pred = (Stance("macron", "troops_training", "support", 0.9, "e"), Stance("putin", "troops_training", "support", 0.8, "e"),
+            Stance("nato", "article5_guarantee", "support", 0.7, "e"))
+    rep = score_stances([(doc, gold)], [pred])
+    assert (rep.position.tp, rep.position.fp, rep.position.fn) == (2, 1, 1)
+    assert rep.polarity_matched == 2 and rep.polarity_accuracy == 0.5
+    assert (rep.triple.tp, rep.triple.fp, rep.triple.fn) == (1, 2, 2)
+    assert rep.per_lang["en"][0] == 1 and rep.errors[0]["id"] == "x"
+
+
+def test_stance_files_are_checked(tmp_path: Path) -> None:
+    bad = tmp_path / "s.jsonl"
+    bad.write_text(json.dumps({"id": "a", "stances": [{"actor": "x", "option": "y", "stance": "maybe"}]}) + "\n",
+                   encoding="utf-8")
+    with pytest.raises(InputError, match=r"line 1.*support or oppose"):
+        load_stances(bad)
+
+
+def test_own_examples_name_actors_the_gazetteer_finds() -> None:
+    own = load_own(DATA / "stance_sentences.jsonl")
+    assert len(own) >= 30 and len({it.doc.lang for it, _ in own}) >= 6
+    for it, gold in own:
+        text = f"{it.doc.title}\n{it.doc.text}"
+        for g in gold:
+            assert g.evidence in text, it.doc.id
+            assert g.actor in GAZ.find(g.evidence) or g.actor in GAZ.find(text), (it.doc.id, g.actor)
+
+
+@pytest.mark.slow
+def test_the_tagger_reports_stances_with_their_sentence() -> None:
+    from flows.tagging import build_tagger
+    from models.settings import Settings
+
+    s = Settings()
+    tagger = build_tagger(s.taxonomy, s.encoder)
+    docs = [
+        Doc("a", "Macron offers French soldiers for Ukraine",
+            "Emmanuel Macron said France is ready to deploy French troops to Ukraine as part of a reassurance force "
+            "once a ceasefire is signed. Russia's war went on in the east."),
+        Doc("b", "Kremlin: Western troops would be targets",
+            "Sergei Lavrov said any Western troops sent to Ukraine would be legitimate targets for Russia."),
+        Doc("c", "Chelsea win again", "Chelsea beat Leicester 2-0 on Saturday."),
+    ]
+    a, b, c = tagger.tag_batch(docs)
+    assert ("macron", "troops_training", "support") in {(x.actor_id, x.option_id, x.stance) for x in a.stances}
+    assert ("lavrov", "troops_training", "oppose") in {(x.actor_id, x.option_id, x.stance) for x in b.stances}
+    assert c.stances == ()
+    for r, d in ((a, docs[0]), (b, docs[1])):
+        for x in r.stances:
+            assert x.evidence in f"{d.title}\n{d.text}" and 0 < x.score <= 1
+
+
+def test_tag_file_lines_carry_stances() -> None:
+    from extractors.filetag import result_json
+    from models.domain import TagResult
+
+    r = TagResult("a", "en", (), (), "v", "tx", (Stance("macron", "troops_training", "support", 0.83, "…"),))
+    assert result_json(r, TAX)["stances"] == [
+        {"actor": "macron", "option": "troops_training", "stance": "support", "score": 0.83, "evidence": "…"}]
