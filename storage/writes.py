@@ -5,7 +5,6 @@ Rows go in as columns through `INSERT … SELECT unnest(?) …`, never row by ro
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -46,7 +45,7 @@ def upsert_sources(con: duckdb.DuckDBPyConnection, sources: Sequence[Source]) ->
 def iso_week(at: datetime) -> str:
     """The ISO week of a time in UTC, e.g. '2026-W47': the same string as DuckDB's strftime(…, '%G-W%V')."""
     year, week, _ = at.astimezone(UTC).isocalendar()
-    return f"{year}-W{week:02d}"
+    return f"{year:04d}-W{week:02d}"
 
 
 def _article_columns(articles: Sequence[Article]) -> dict[str, list]:
@@ -190,15 +189,14 @@ def _update_sources(con: duckdb.DuckDBPyConnection, records: Sequence[FeedRecord
     )
 
 
-_WEEK = re.compile(r"^\d{4}-W\d{2}$")
-
-
 def _week_list(weeks: Collection[str]) -> str:
-    """Weeks as an SQL IN list of literals, so DuckDB prunes row groups by week (they are checked ISO weeks)."""
-    bad = [w for w in weeks if not _WEEK.match(w)]
-    if bad:
-        raise ValueError(f"not ISO weeks: {bad[:3]}")
-    return ", ".join(f"'{w}'" for w in sorted(weeks))
+    """Weeks as an SQL IN list of literals (quoted), so DuckDB prunes row groups by week."""
+    return ", ".join("'" + w.replace("'", "''") + "'" for w in sorted(weeks))
+
+
+def _week_start(week: str) -> datetime:
+    year, number = week.split("-W")
+    return datetime.fromisocalendar(int(year), int(number), 1).replace(tzinfo=UTC)
 
 
 def _refresh_feed_weeks(con: duckdb.DuckDBPyConnection, weeks: Collection[str]) -> None:
@@ -206,7 +204,7 @@ def _refresh_feed_weeks(con: duckdb.DuckDBPyConnection, weeks: Collection[str]) 
     if not weeks:
         return
     ws = _week_list(weeks)
-    starts = [datetime.fromisocalendar(int(w[:4]), int(w[6:]), 1).replace(tzinfo=UTC) for w in weeks]
+    starts = [_week_start(w) for w in weeks]
     con.execute(f"DELETE FROM trend_feed_weeks WHERE week IN ({ws})")
     con.execute(
         f"""

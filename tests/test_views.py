@@ -180,6 +180,14 @@ def test_retag_with_a_new_version_replaces_old_tags_in_every_view(con: duckdb.Du
     assert_rollups_fresh(con)
 
 
+def test_an_absurd_feed_date_is_counted_in_its_week(con: duckdb.DuckDBPyConnection) -> None:
+    odd = Article(id="old", url="https://alpha.example/old", source_url=ALPHA.url, title="t", summary="s",
+                  published_at=datetime(99, 6, 1, tzinfo=UTC), fetched_at=MONDAY, lang="en", content_hash="h")
+    record_batch(con, [feed(ALPHA, 0, [odd])])
+    assert q(con, "SELECT week, articles FROM weekly_feed_health WHERE articles > 0") == [("0099-W23", 1)]
+    assert_rollups_fresh(con)
+
+
 def test_migration_marks_the_latest_tagging_and_fills_weeks(tmp_path: Path) -> None:
     with writing(tmp_path / "old.duckdb") as c:
         c.execute("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, "
@@ -206,7 +214,7 @@ def test_migration_marks_the_latest_tagging_and_fills_weeks(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize("at", ["2026-12-31 23:59:59+00", "2027-01-04 00:00:00+00", "2027-01-03 23:30:00-05",
-                                "2020-12-28 12:00:00+00"])
+                                "2020-12-28 12:00:00+00", "0099-06-01 00:00:00+00"])
 def test_iso_week_matches_duckdb(con: duckdb.DuckDBPyConnection, at: str) -> None:
     (ts, expected), = q(con, "SELECT ?::TIMESTAMPTZ, strftime(?::TIMESTAMPTZ AT TIME ZONE 'UTC', '%G-W%V')", at, at)
     assert iso_week(ts) == expected
