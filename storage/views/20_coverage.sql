@@ -60,8 +60,8 @@ COMMENT ON VIEW weekly_coverage IS
 -- compares only stories from the feeds live in both weeks, so a feed that went down or was added does not
 -- move it.
 CREATE OR REPLACE VIEW weekly_option_change AS
-WITH live AS (
-    SELECT week, source_url FROM weekly_feed_health WHERE live
+WITH live AS (  -- the same rule as weekly_feed_health.live, read straight from the rollup
+    SELECT week, source_url FROM trend_feed_weeks WHERE articles + copies > 0 OR fetches > failed_fetches
 ), live_count AS (
     SELECT week, count(*) AS n FROM live GROUP BY week
 ), common AS (
@@ -75,17 +75,14 @@ WITH live AS (
     SELECT week, week AS at_week, source_url, true AS cur FROM common
     UNION ALL
     SELECT week, prev_week AS at_week, source_url, false AS cur FROM common
-), src AS (
-    SELECT week, source_url, sum(stories) AS n FROM trend_stories GROUP BY week, source_url
-), src_opt AS (
-    SELECT week, source_url, option_id, sum(stories) AS n FROM trend_option_stories GROUP BY week, source_url, option_id
-), norm_total AS (
-    SELECT x.week, sum(s.n) FILTER (WHERE x.cur) AS cur_n, sum(s.n) FILTER (WHERE NOT x.cur) AS prev_n
-    FROM sides x JOIN src s ON s.week = x.at_week AND s.source_url = x.source_url
+), norm_total AS (  -- joined to the rollup rows as they are, so a one-week query reads only two weeks
+    SELECT x.week, sum(s.stories) FILTER (WHERE x.cur) AS cur_n, sum(s.stories) FILTER (WHERE NOT x.cur) AS prev_n
+    FROM sides x JOIN trend_stories s ON s.week = x.at_week AND s.source_url = x.source_url
     GROUP BY x.week
 ), norm_opt AS (
-    SELECT x.week, s.option_id, sum(s.n) FILTER (WHERE x.cur) AS cur_n, sum(s.n) FILTER (WHERE NOT x.cur) AS prev_n
-    FROM sides x JOIN src_opt s ON s.week = x.at_week AND s.source_url = x.source_url
+    SELECT x.week, s.option_id,
+           sum(s.stories) FILTER (WHERE x.cur) AS cur_n, sum(s.stories) FILTER (WHERE NOT x.cur) AS prev_n
+    FROM sides x JOIN trend_option_stories s ON s.week = x.at_week AND s.source_url = x.source_url
     GROUP BY x.week, s.option_id
 ), joined AS (
     SELECT w.week, w.prev_week, s.option_id,
