@@ -5,9 +5,9 @@ Rows go in as columns through `INSERT … SELECT unnest(?) …`, never row by ro
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import duckdb
 
@@ -45,7 +45,7 @@ def upsert_sources(con: duckdb.DuckDBPyConnection, sources: Sequence[Source]) ->
 def iso_week(at: datetime) -> str:
     """The ISO week of a time in UTC, e.g. '2026-W47': the same string as DuckDB's strftime(…, '%G-W%V')."""
     year, week, _ = at.astimezone(UTC).isocalendar()
-    return f"{year}-W{week:02d}"
+    return f"{year:04d}-W{week:02d}"
 
 
 def _article_columns(articles: Sequence[Article]) -> dict[str, list]:
@@ -134,6 +134,8 @@ def record_batch(con: duckdb.DuckDBPyConnection, records: Sequence[FeedRecord]) 
             },
         )
         _update_sources(con, records)
+        weeks = {iso_week(a.published_at) for a in fresh.values()} | {iso_week(f.fetched_at) for f in fetches}
+        _refresh_feed_weeks(con, weeks)
     return new
 
 
@@ -185,6 +187,97 @@ def _update_sources(con: duckdb.DuckDBPyConnection, records: Sequence[FeedRecord
         """,
         list(columns.values()),
     )
+
+
+def _week_list(weeks: Collection[str]) -> str:
+    """Weeks as an SQL IN list of literals (quoted), so DuckDB prunes row groups by week."""
+    return ", ".join("'" + w.replace("'", "''") + "'" for w in sorted(weeks))
+
+
+def _week_start(week: str) -> datetime:
+    year, number = week.split("-W")
+    return datetime.fromisocalendar(int(year), int(number), 1).replace(tzinfo=UTC)
+
+
+def _refresh_feed_weeks(con: duckdb.DuckDBPyConnection, weeks: Collection[str]) -> None:
+    """Recompute trend_feed_weeks (stories, copies, fetches per week x feed) for these weeks."""
+    if not weeks:
+        return
+    ws = _week_list(weeks)
+    starts = [_week_start(w) for w in weeks]
+    con.execute(f"DELETE FROM trend_feed_weeks WHERE week IN ({ws})")
+    con.execute(
+        f"""
+        INSERT INTO trend_feed_weeks
+        SELECT week, source_url, sum(articles), sum(copies), sum(date_missing), sum(fetches), sum(failed)
+        FROM (
+            SELECT week, source_url,
+                   count(*) FILTER (WHERE duplicate_of IS NULL) AS articles,
+                   count(*) FILTER (WHERE duplicate_of IS NOT NULL) AS copies,
+                   count(*) FILTER (WHERE duplicate_of IS NULL AND date_missing) AS date_missing,
+                   0 AS fetches, 0 AS failed
+            FROM articles WHERE week IN ({ws}) GROUP BY week, source_url
+            UNION ALL
+            SELECT strftime(fetched_at AT TIME ZONE 'UTC', '%G-W%V') AS week, source_url, 0, 0, 0,
+                   count(*), count(*) FILTER (WHERE error IS NOT NULL)
+            FROM fetches WHERE fetched_at >= ? AND fetched_at < ? GROUP BY ALL HAVING week IN ({ws})
+        )
+        GROUP BY week, source_url
+        """,
+        [min(starts), max(starts) + timedelta(days=7)],
+    )
+
+
+def _refresh_tag_counts(con: duckdb.DuckDBPyConnection, weeks: Collection[str]) -> None:
+    """Recompute the tag rollups (trend_stories, trend_option_stories, trend_actor_option) for these weeks."""
+    if not weeks:
+        return
+    ws = _week_list(weeks)
+    for table in ("trend_stories", "trend_option_stories", "trend_actor_option"):
+        con.execute(f"DELETE FROM {table} WHERE week IN ({ws})")
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE _stories AS
+        SELECT article_id, tagger_version, week, source_url, lang FROM tagged_articles WHERE week IN ({ws})
+        """
+    )
+    con.execute("INSERT INTO trend_stories SELECT week, source_url, lang, count(*) FROM _stories GROUP BY ALL")
+    con.execute(
+        """
+        INSERT INTO trend_option_stories
+        SELECT s.week, s.source_url, s.lang, o.option_id, count(*)
+        FROM _stories s JOIN option_tags o ON o.article_id = s.article_id AND o.tagger_version = s.tagger_version
+        GROUP BY ALL
+        """
+    )
+    con.execute(
+        """
+        INSERT INTO trend_actor_option
+        SELECT s.week, o.option_id, m.actor_id, count(*),
+               count(*) FILTER (WHERE list_contains(m.evidence_options, o.option_id)), sum(m.mentions)
+        FROM _stories s
+        JOIN option_tags o ON o.article_id = s.article_id AND o.tagger_version = s.tagger_version
+        JOIN actor_mentions m ON m.article_id = s.article_id AND m.tagger_version = s.tagger_version
+        GROUP BY ALL
+        """
+    )
+    con.execute("DROP TABLE _stories")
+
+
+def refresh_trends(con: duckdb.DuckDBPyConnection, weeks: Collection[str] | None = None) -> None:
+    """Recompute the trend rollups for these ISO weeks (every week when None) from the stored rows.
+
+    record_batch and write_tags do this for the weeks they write; a writer that deletes or changes
+    articles, fetches or tags any other way calls it for the weeks it touched, in the same transaction.
+    """
+    if weeks is None:
+        weeks = [w for (w,) in con.execute(
+            """SELECT week FROM articles WHERE week IS NOT NULL
+               UNION SELECT strftime(fetched_at AT TIME ZONE 'UTC', '%G-W%V') FROM fetches
+               UNION SELECT week FROM trend_feed_weeks UNION SELECT week FROM trend_stories"""
+        ).fetchall()]
+    _refresh_feed_weeks(con, weeks)
+    _refresh_tag_counts(con, weeks)
 
 
 def write_tags(con: duckdb.DuckDBPyConnection, results: Sequence[TagResult], tagged_at: datetime) -> None:
@@ -270,3 +363,9 @@ def write_tags(con: duckdb.DuckDBPyConnection, results: Sequence[TagResult], tag
                 "evidence": [s.evidence for _, s in st],
             },
         )
+        weeks = con.execute(
+            "SELECT DISTINCT a.week FROM articles a JOIN (SELECT unnest(?) AS id) u ON u.id = a.id "
+            "WHERE a.week IS NOT NULL",
+            [ids],
+        ).fetchall()
+        _refresh_tag_counts(con, [w for (w,) in weeks])

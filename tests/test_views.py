@@ -15,7 +15,7 @@ import pytest
 
 from models.domain import ActorMention, Article, Evidence, FeedFetch, FeedRecord, OptionTag, Source, TagResult
 from storage.db import MIGRATIONS, migrate, writing
-from storage.writes import iso_week, record_batch, upsert_sources, write_tags
+from storage.writes import iso_week, record_batch, refresh_trends, transaction, upsert_sources, write_tags
 
 MONDAY = datetime(2026, 10, 5, 9, tzinfo=UTC)  # 2026-W41
 ALPHA = Source("Alpha", "https://alpha.example/rss", "en")
@@ -59,6 +59,17 @@ def q(con: duckdb.DuckDBPyConnection, sql: str, *params: object) -> list[tuple]:
     return con.execute(sql, list(params)).fetchall()
 
 
+ROLLUPS = ("trend_feed_weeks", "trend_stories", "trend_option_stories", "trend_actor_option")
+
+
+def assert_rollups_fresh(con: duckdb.DuckDBPyConnection) -> None:
+    """The rollups the writers kept up equal the rollups recomputed from the stored rows."""
+    kept = {t: sorted(q(con, f"SELECT * FROM {t}")) for t in ROLLUPS}
+    with transaction(con):
+        refresh_trends(con)
+    assert {t: sorted(q(con, f"SELECT * FROM {t}")) for t in ROLLUPS} == kept
+
+
 def test_every_view_has_a_comment(con: duckdb.DuckDBPyConnection) -> None:
     views = q(con, "SELECT view_name, comment FROM duckdb_views() WHERE NOT internal AND schema_name = 'main'")
     names = {v for v, _ in views}
@@ -81,7 +92,8 @@ def test_weeks_without_articles_are_zero_filled_for_every_option(con: duckdb.Duc
 def test_copies_are_not_counted_as_stories(con: duckdb.DuckDBPyConnection) -> None:
     story, copy = art(ALPHA, "s", 0), art(BETA, "c", 0, copy_of="s")
     other = art(BETA, "o", 0, date_missing=True)
-    record_batch(con, [feed(ALPHA, 0, [story]), feed(BETA, 0, [copy, other])])
+    for _ in range(2):  # a rerun of the same fetches counts nothing twice
+        record_batch(con, [feed(ALPHA, 0, [story]), feed(BETA, 0, [copy, other])])
     write_tags(con, [tag("s", ["air_sea_shield"]), tag("c", ["air_sea_shield"]), tag("o", [])], MONDAY)
     share = q(con, "SELECT articles, total_articles FROM weekly_option_share WHERE option_id = 'air_sea_shield'")
     assert share == [(1, 2)]
@@ -90,9 +102,10 @@ def test_copies_are_not_counted_as_stories(con: duckdb.DuckDBPyConnection) -> No
                        "WHERE option_id = 'air_sea_shield' ORDER BY 1")
     assert by_source == [("Alpha", 1, 1), ("Beta", 0, 1)]
     assert q(con, "SELECT articles, copies, date_missing FROM weekly_coverage") == [(2, 1, 1)]
+    assert_rollups_fresh(con)
     # The copy still makes its feed live: the feed carried something that week.
-    assert q(con, "SELECT source_name, articles, copies, live FROM weekly_feed_health ORDER BY 1") == [
-        ("Alpha", 1, 0, True), ("Beta", 1, 1, True)]
+    assert q(con, "SELECT source_name, articles, copies, fetches, live FROM weekly_feed_health ORDER BY 1") == [
+        ("Alpha", 1, 0, 1, True), ("Beta", 1, 1, 1, True)]
 
 
 def test_shares_by_language_are_within_the_language(con: duckdb.DuckDBPyConnection) -> None:
@@ -125,6 +138,7 @@ def test_normalised_share_holds_when_a_feed_goes_down_while_the_raw_share_jumps(
                     "ORDER BY 1", week(1))
     assert health == [("Alpha", False, True, 1), ("Beta", True, False, 0), ("Gamma", True, False, 0)]
     assert q(con, "SELECT sources_live, sources_failing FROM weekly_coverage WHERE week = ?", week(1)) == [(2, 1)]
+    assert_rollups_fresh(con)
     first = q(con, "SELECT prev_articles, share_change, norm_share FROM weekly_option_change WHERE week = ? "
                    "AND option_id = 'air_sea_shield'", week(0))
     assert first == [(None, None, None)]  # nothing before the first week to compare with
@@ -163,6 +177,15 @@ def test_retag_with_a_new_version_replaces_old_tags_in_every_view(con: duckdb.Du
     write_tags(con, [tag("a", [], version="v1")], MONDAY + timedelta(days=2))
     assert q(con, "SELECT sum(articles) FROM weekly_option_share") == [(1,)]
     assert q(con, "SELECT count(*) FROM taggings WHERE is_current") == [(2,)]
+    assert_rollups_fresh(con)
+
+
+def test_an_absurd_feed_date_is_counted_in_its_week(con: duckdb.DuckDBPyConnection) -> None:
+    odd = Article(id="old", url="https://alpha.example/old", source_url=ALPHA.url, title="t", summary="s",
+                  published_at=datetime(99, 6, 1, tzinfo=UTC), fetched_at=MONDAY, lang="en", content_hash="h")
+    record_batch(con, [feed(ALPHA, 0, [odd])])
+    assert q(con, "SELECT week, articles FROM weekly_feed_health WHERE articles > 0") == [("0099-W23", 1)]
+    assert_rollups_fresh(con)
 
 
 def test_migration_marks_the_latest_tagging_and_fills_weeks(tmp_path: Path) -> None:
@@ -176,13 +199,22 @@ def test_migration_marks_the_latest_tagging_and_fills_weeks(tmp_path: Path) -> N
                   "VALUES ('a', 'u', 's', 't', 's', '2027-01-03 23:30:00+00', now(), 'h')")
         c.execute("INSERT INTO taggings VALUES ('a', 'v1', 'tx', 'en', '2026-10-01 00:00:00+00'), "
                   "('a', 'v2', 'tx', 'en', '2026-10-02 00:00:00+00')")
+        c.execute("INSERT INTO option_tags VALUES ('a', 'v1', 'tx', 'troops_training', 0.9), "
+                  "('a', 'v2', 'tx', 'air_sea_shield', 0.8)")
+        c.execute("INSERT INTO actor_mentions VALUES ('a', 'v2', 'tx', 'nato', 2, ['air_sea_shield'])")
+        c.execute("INSERT INTO fetches (source_url, fetched_at, error) VALUES ('s', '2027-01-03 10:00:00+00', 'x')")
         migrate(c)
         assert q(c, "SELECT tagger_version FROM current_taggings") == [("v2",)]
         assert q(c, "SELECT week FROM articles") == [("2026-W53",)]
+        assert q(c, "SELECT * FROM weekly_option_share") == [("2026-W53", "air_sea_shield", 1, 1, 1.0)]
+        assert q(c, "SELECT option_id, actor_id, in_evidence FROM weekly_actor_option") == [
+            ("air_sea_shield", "nato", 1)]
+        assert q(c, "SELECT week, articles, failed_fetches, live FROM weekly_feed_health") == [("2026-W53", 1, 1, True)]
+        assert_rollups_fresh(c)
 
 
 @pytest.mark.parametrize("at", ["2026-12-31 23:59:59+00", "2027-01-04 00:00:00+00", "2027-01-03 23:30:00-05",
-                                "2020-12-28 12:00:00+00"])
+                                "2020-12-28 12:00:00+00", "0099-06-01 00:00:00+00"])
 def test_iso_week_matches_duckdb(con: duckdb.DuckDBPyConnection, at: str) -> None:
     (ts, expected), = q(con, "SELECT ?::TIMESTAMPTZ, strftime(?::TIMESTAMPTZ AT TIME ZONE 'UTC', '%G-W%V')", at, at)
     assert iso_week(ts) == expected

@@ -7,39 +7,24 @@
 --   silent   it has no article that week although it had articles in at least 3 of the previous 4 weeks.
 -- Weeks are the trend_weeks (zero-filled between the first and last article) plus any week with a fetch.
 CREATE OR REPLACE VIEW weekly_feed_health AS
-WITH arts AS (
-    SELECT week, source_url,
-           count(*) AS all_articles,
-           count(*) FILTER (WHERE duplicate_of IS NULL) AS articles,
-           count(*) FILTER (WHERE duplicate_of IS NOT NULL) AS copies,
-           count(*) FILTER (WHERE duplicate_of IS NULL AND date_missing) AS date_missing
-    FROM articles GROUP BY week, source_url
-), tagged AS (
-    SELECT week, source_url, count(*) AS n FROM tagged_articles GROUP BY week, source_url
-), fet AS (
-    SELECT strftime(fetched_at AT TIME ZONE 'UTC', '%G-W%V') AS week, source_url,
-           any_value(date_trunc('week', fetched_at AT TIME ZONE 'UTC'))::DATE AS week_start,
-           count(*) AS fetches, count(*) FILTER (WHERE error IS NOT NULL) AS failed
-    FROM fetches GROUP BY ALL
+WITH tagged AS (
+    SELECT week, source_url, sum(stories) AS n FROM trend_stories GROUP BY week, source_url
 ), weeks AS (
     SELECT week, week_start FROM trend_weeks
     UNION
-    SELECT week, week_start FROM fet
+    SELECT week, strptime(week || '-1', '%G-W%V-%u')::DATE FROM trend_feed_weeks
 ), first_seen AS (
-    SELECT source_url, min(week) AS first_week
-    FROM (SELECT week, source_url FROM arts UNION ALL SELECT week, source_url FROM fet)
-    GROUP BY source_url
+    SELECT source_url, min(week) AS first_week FROM trend_feed_weeks GROUP BY source_url
 ), grid AS (
     SELECT w.week, w.week_start, f.source_url,
-           coalesce(x.all_articles, 0) AS all_articles, coalesce(x.articles, 0) AS articles,
+           coalesce(x.articles, 0) + coalesce(x.copies, 0) AS all_articles, coalesce(x.articles, 0) AS articles,
            coalesce(x.copies, 0) AS copies, coalesce(x.date_missing, 0) AS date_missing,
            coalesce(t.n, 0) AS tagged,
-           coalesce(fe.fetches, 0) AS fetches, coalesce(fe.failed, 0) AS failed_fetches
+           coalesce(x.fetches, 0) AS fetches, coalesce(x.failed_fetches, 0) AS failed_fetches
     FROM weeks w
     JOIN first_seen f ON w.week >= f.first_week
-    LEFT JOIN arts x ON x.week = w.week AND x.source_url = f.source_url
+    LEFT JOIN trend_feed_weeks x ON x.week = w.week AND x.source_url = f.source_url
     LEFT JOIN tagged t ON t.week = w.week AND t.source_url = f.source_url
-    LEFT JOIN fet fe ON fe.week = w.week AND fe.source_url = f.source_url
 )
 SELECT g.week, g.source_url, s.name AS source_name,
        g.articles, g.copies, g.date_missing, g.tagged,
@@ -75,8 +60,8 @@ COMMENT ON VIEW weekly_coverage IS
 -- compares only stories from the feeds live in both weeks, so a feed that went down or was added does not
 -- move it.
 CREATE OR REPLACE VIEW weekly_option_change AS
-WITH live AS (
-    SELECT week, source_url FROM weekly_feed_health WHERE live
+WITH live AS (  -- the same rule as weekly_feed_health.live, read straight from the rollup
+    SELECT week, source_url FROM trend_feed_weeks WHERE articles + copies > 0 OR fetches > failed_fetches
 ), live_count AS (
     SELECT week, count(*) AS n FROM live GROUP BY week
 ), common AS (
@@ -90,17 +75,14 @@ WITH live AS (
     SELECT week, week AS at_week, source_url, true AS cur FROM common
     UNION ALL
     SELECT week, prev_week AS at_week, source_url, false AS cur FROM common
-), src AS (
-    SELECT week, source_url, count(*) AS n FROM tagged_articles GROUP BY week, source_url
-), src_opt AS (
-    SELECT week, source_url, option_id, count(*) AS n FROM current_option_tags GROUP BY week, source_url, option_id
-), norm_total AS (
-    SELECT x.week, sum(s.n) FILTER (WHERE x.cur) AS cur_n, sum(s.n) FILTER (WHERE NOT x.cur) AS prev_n
-    FROM sides x JOIN src s ON s.week = x.at_week AND s.source_url = x.source_url
+), norm_total AS (  -- joined to the rollup rows as they are, so a one-week query reads only two weeks
+    SELECT x.week, sum(s.stories) FILTER (WHERE x.cur) AS cur_n, sum(s.stories) FILTER (WHERE NOT x.cur) AS prev_n
+    FROM sides x JOIN trend_stories s ON s.week = x.at_week AND s.source_url = x.source_url
     GROUP BY x.week
 ), norm_opt AS (
-    SELECT x.week, s.option_id, sum(s.n) FILTER (WHERE x.cur) AS cur_n, sum(s.n) FILTER (WHERE NOT x.cur) AS prev_n
-    FROM sides x JOIN src_opt s ON s.week = x.at_week AND s.source_url = x.source_url
+    SELECT x.week, s.option_id,
+           sum(s.stories) FILTER (WHERE x.cur) AS cur_n, sum(s.stories) FILTER (WHERE NOT x.cur) AS prev_n
+    FROM sides x JOIN trend_option_stories s ON s.week = x.at_week AND s.source_url = x.source_url
     GROUP BY x.week, s.option_id
 ), joined AS (
     SELECT w.week, w.prev_week, s.option_id,
