@@ -23,6 +23,7 @@ from extractors.feeds import parse_feed
 from extractors.fetch import PAGE_ACCEPT, fetch
 from extractors.fulltext import OK, apply_full_text
 from extractors.politeness import HostGate, health_after, plan_fetch
+from flows.logs import run_logger
 from models.domain import Article, FeedFetch, FeedRecord, FeedState, FetchPlan, ParsedFeed, Source
 from models.errors import TransientError
 from models.settings import Settings
@@ -108,7 +109,19 @@ def _full_text(
     return [done.get(a.id, a) for a in articles], note
 
 
-@task(name="fetch-feed", retries=2, retry_delay_seconds=[1, 4], cache_policy=NO_CACHE)
+def _io_failure(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry a fetch only when it failed on I/O (TransientError), never on a bug or a bad document."""
+    try:
+        state.result()
+    except TransientError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+@task(name="fetch-feed", task_run_name="fetch {source.name}", retries=2, retry_delay_seconds=[1, 4],
+      retry_condition_fn=_io_failure, cache_policy=NO_CACHE, tags=["io"])
 def fetch_feed(source: Source, settings: Settings, plan: FetchPlan, seen_ids: frozenset[str], gate: HostGate) -> FeedResult:
     fetched = fetch(
         source,
@@ -179,7 +192,19 @@ def _store(
     ]
 
 
-@flow(name="ingest", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=WORKERS))  # type: ignore[arg-type]
+def _log_feeds(outcomes: Sequence[FeedOutcome]) -> None:
+    """One line per feed in the run's log (the Prefect UI shows them with the run)."""
+    log = run_logger(LOGGER)
+    for f in outcomes:
+        if f.error:
+            log.warning("feed %s failed: %s", f.name, f.error)
+        else:
+            log.info("feed %s: %d items, %d new, %d copies, %d rejected%s", f.name, f.items, f.new, f.copies,
+                     f.rejected, f"; {f.warning}" if f.warning else "")
+
+
+@flow(name="ingest", description="Fetch every feed in the sources file and store new articles.",
+      log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=WORKERS))  # type: ignore[arg-type]
 def ingest_flow(settings: Settings, progress: Callable[[str], None] | None = None) -> IngestReport:
     sources = _unique(load_sources(settings.sources))
     now = datetime.now(UTC)
@@ -197,7 +222,7 @@ def ingest_flow(settings: Settings, progress: Callable[[str], None] | None = Non
     due = []
     for s in sources:
         if plans[s.url].skip:
-            LOGGER.warning("skipping feed %s: %s", s.name, plans[s.url].skip)
+            run_logger(LOGGER).warning("skipping feed %s: %s", s.name, plans[s.url].skip)
             report.feeds.append(FeedOutcome(s.name, s.url, skipped=plans[s.url].skip))
         else:
             due.append(s)
@@ -209,14 +234,16 @@ def ingest_flow(settings: Settings, progress: Callable[[str], None] | None = Non
         if progress:
             progress(f"fetched {done}/{len(futures)} feeds…")
         if len(batch) >= settings.ingest_batch:
-            report.feeds.extend(_store(settings, batch, plans, states, index))
+            stored = _store(settings, batch, plans, states, index)
+            _log_feeds(stored)
+            report.feeds.extend(stored)
             batch = []
     if batch:
-        report.feeds.extend(_store(settings, batch, plans, states, index))
+        stored = _store(settings, batch, plans, states, index)
+        _log_feeds(stored)
+        report.feeds.extend(stored)
     position = {s.url: i for i, s in enumerate(sources)}
     report.feeds.sort(key=lambda f: position[f.url])
-    for f in report.failed:
-        LOGGER.warning("feed %s failed: %s", f.name, f.error)
     return report
 
 
