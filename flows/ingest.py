@@ -16,6 +16,7 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
+from prefect.runtime import task_run as current_task
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from extractors.dedup import DedupIndex, with_signature
@@ -120,7 +121,10 @@ def _io_failure(task: Any, task_run: Any, state: Any) -> bool:
     return False
 
 
-@task(name="fetch-feed", task_run_name="fetch {source.name}", retries=2, retry_delay_seconds=[1, 4],
+FETCH_RETRIES = 2
+
+
+@task(name="fetch-feed", task_run_name="fetch {source.name}", retries=FETCH_RETRIES, retry_delay_seconds=[1, 4],
       retry_condition_fn=_io_failure, cache_policy=NO_CACHE, tags=["io"])
 def fetch_feed(source: Source, settings: Settings, plan: FetchPlan, seen_ids: frozenset[str], gate: HostGate) -> FeedResult:
     fetched = fetch(
@@ -134,7 +138,9 @@ def fetch_feed(source: Source, settings: Settings, plan: FetchPlan, seen_ids: fr
         gate=gate,
     )
     # Prefect retries I/O failures only, and not when the server said when to come back (Retry-After).
-    if fetched.error and fetched.transient and fetched.retry_after_s is None:
+    # The last attempt returns the failure instead of raising it: it is the feed's outcome, one line in the
+    # report and in `sources`, not an exception for Prefect to log with a traceback.
+    if fetched.error and fetched.transient and fetched.retry_after_s is None and current_task.run_count <= FETCH_RETRIES:
         raise TransientError(fetched.error)
     return _read(fetched, settings, seen_ids, gate)
 

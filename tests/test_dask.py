@@ -1,4 +1,4 @@
-"""Past one machine: the tag flow on a local Dask cluster (DaskTaskRunner, worker processes) gives the same tags
+"""Past one machine: the tag flow on a local Dask cluster (DaskTaskRunner, a worker process) gives the same tags
 as the default thread runner."""
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def test_dask_runner_tags_like_the_thread_runner(tmp_path: Path) -> None:
     threads = Settings(db=tmp_path / "threads.duckdb", tag_batch=24, lock_wait_s=30)
     ingest_flow(threads)
     shutil.copy(threads.db, tmp_path / "dask.duckdb")
-    dask = threads.model_copy(update={"db": tmp_path / "dask.duckdb", "task_runner": "dask", "dask_workers": 2})
+    dask = threads.model_copy(update={"db": tmp_path / "dask.duckdb", "task_runner": "dask", "dask_workers": 1})
 
     by_threads = on_runner(tag_flow, threads)(threads)
     by_dask = on_runner(tag_flow, dask)(dask)

@@ -63,8 +63,8 @@ def test_unreachable_feeds_fail_one_by_one(tmp_path: Path) -> None:
     port = _closed_port()
     real = load_sources(Path("ukraine-security"))[:12]
     text = "".join(
-        f'[[sources]]\nname = "{s.name}"\nurl = "http://127.0.0.1:{port}{urlsplit(s.url).path}"\nlang = "{s.lang}"\n\n'
-        for s in real
+        f'[[sources]]\nname = "{s.name}"\nurl = "http://127.0.0.1:{port}/{i}{urlsplit(s.url).path}"\nlang = "{s.lang}"\n\n'
+        for i, s in enumerate(real)  # distinct URLs: two feeds may share a path (/rss.xml)
     )
     s = Settings(db=tmp_path / "pw.duckdb", sources=tmp_path / "unreachable.toml", lock_wait_s=30)
     s.sources.write_text(text, encoding="utf-8")
