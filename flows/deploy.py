@@ -29,6 +29,7 @@ from flows.tag import on_runner, tag_flow
 from models.errors import ConfigError
 from models.settings import Settings
 from storage.db import reading
+from storage.reads import latest_week_until
 
 LOGGER = logging.getLogger(__name__)
 TAGS = ["pledgewatch"]
@@ -69,8 +70,7 @@ def weekly_report(settings: Settings | None = None, week: str | None = None) -> 
     if week is None:
         until = last_full_week(datetime.now(UTC), s.report_tz)
         with reading(s.db, s.lock_wait_s) as con:
-            row = con.execute("SELECT max(week) FROM tagged_articles WHERE week <= ?", [until]).fetchone()
-        week = row[0] if row and row[0] else until  # nothing tagged yet: an empty summary of that week
+            week = latest_week_until(con, until) or until  # nothing tagged yet: an empty summary of that week
     # TODO(report branch): call the report package's plain function here once it lands.
     md = report_flow(s, week)
     out = report_dir(s) / f"{week}.md"

@@ -46,6 +46,12 @@ def latest_week(con: duckdb.DuckDBPyConnection) -> str | None:
     return row[0] if row else None
 
 
+def latest_week_until(con: duckdb.DuckDBPyConnection, week: str) -> str | None:
+    """The latest week with tagged articles that is not after `week` (ISO week strings sort in time order)."""
+    row = con.execute("SELECT max(week) FROM tagged_articles WHERE week <= ?", [week]).fetchone()
+    return row[0] if row else None
+
+
 def previous_week(con: duckdb.DuckDBPyConnection, week: str) -> str:
     """The ISO week before `week`, computed by DuckDB so week 1 and week 53 come out right."""
     row = con.execute(
