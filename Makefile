@@ -28,10 +28,13 @@ dev: $(VENV)/.installed-dev
 demo: install
 	@mkdir -p $(dir $(DEMO_DB))
 	$(BIN)/pledgewatch run --db $(DEMO_DB)
+	@# Every week's report (the run wrote the latest): HTML + Markdown in demo/reports/, with index.html.
+	$(BIN)/pledgewatch report --db $(DEMO_DB) --format both --from $$($(BIN)/pledgewatch sql --db $(DEMO_DB) --format csv "SELECT min(week) FROM tagged_articles" | tail -1) > /dev/null
+	@echo "Report: $(dir $(DEMO_DB))reports/index.html (every week; open it in a browser)"
 	@echo "Database: $(DEMO_DB)  (try: $(BIN)/pledgewatch sql --db $(DEMO_DB) 'SELECT * FROM weekly_option_share ORDER BY week DESC, option_id LIMIT 8')"
 
 lint: dev
-	$(BIN)/ruff check models extractors storage flows tests
+	$(BIN)/ruff check models extractors storage reports flows tests
 	$(BIN)/mypy
 
 test: lint

@@ -98,20 +98,48 @@ def tag(db: DbOpt = None, taxonomy: TaxonomyOpt = None, encoder: EncoderOpt = No
     err.print(f"tagged {report.tagged} articles ({report.with_options} discuss an option) with {report.tagger_version}")
 
 
-@app.command()
-def report(week: WeekOpt = None, db: DbOpt = None, taxonomy: TaxonomyOpt = None,
-           output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write the Markdown here.")] = None,
-           wait: WaitOpt = None) -> None:
-    """Print the weekly summary: each option's count, share and change, top actors and evidence."""
-    from flows.report import report_flow
+FromOpt = Annotated[str | None, typer.Option("--from", help="First ISO week of a range of reports. Default: --to.", show_default=False)]
+ToOpt = Annotated[str | None, typer.Option("--to", help="Last ISO week of the range. Default: the latest week in the data.", show_default=False)]
 
+
+@app.command()
+def report(week: WeekOpt = None, first: FromOpt = None, last: ToOpt = None,
+           fmt: Annotated[str, typer.Option("--format", "-f", help="md, html or both.")] = "both",
+           out_dir: Annotated[Path | None, typer.Option("--out", help="Folder for the reports. Default: reports/ beside the database.", show_default=False)] = None,
+           db: DbOpt = None, taxonomy: TaxonomyOpt = None,
+           output: Annotated[Path | None, typer.Option("--output", "-o", help="Also write the (last) Markdown report here.")] = None,
+           wait: WaitOpt = None) -> None:
+    """Write the weekly report: OUT/2026-W47.html (one self-contained file) and .md (charts as SVG beside it),
+    and refresh OUT/index.html. Prints the Markdown. Reads the database only; starts no Prefect.
+
+    Example: pledgewatch report --week 2026-W47 --format html --out reports/
+    """
+    from flows.reporting import NO_DATA, build_reports
+
+    formats = ("md", "html") if fmt == "both" else (fmt,)
     try:
-        md = report_flow(_settings(db, taxonomy=taxonomy, wait=wait), week)
+        built = build_reports(_settings(db, taxonomy=taxonomy, wait=wait), week, first, last, formats, out_dir)
     except PledgewatchError as e:
         _fail(e)
+    if not built.weeks:
+        err.print(NO_DATA.strip())
+        return
+    latest = built.weeks[-1]
+    what = latest if len(built.weeks) == 1 else f"{len(built.weeks)} weeks, {built.weeks[0]} to {latest}"
+    err.print(f"report ({what}): {built.out_dir / latest}.{'html' if 'html' in formats else 'md'}; "
+              f"all weeks: {built.out_dir / 'index.html'}")
+    md = built.markdown.get(latest) or "\n\n".join(s.text for s in built.narrative[latest]) + "\n"
     if output:
         output.write_text(md, encoding="utf-8")
-    out.print(Markdown(md) if out.is_terminal else md, soft_wrap=True)
+    _print_markdown(md)
+
+
+def _print_markdown(md: str) -> None:
+    """Rendered on a terminal; else the text as is (rich would take "[label]" for markup and drop it)."""
+    if out.is_terminal:
+        out.print(Markdown(md), soft_wrap=True)
+    else:
+        sys.stdout.write(md)
 
 
 @app.command()
@@ -132,7 +160,7 @@ def run(db: DbOpt = None, sources: SourcesOpt = None, taxonomy: TaxonomyOpt = No
         f"{result.ingest.new} new articles; tagged {result.tag.tagged} ({result.tag.with_options} discuss an option) "
         f"in {time.monotonic() - t0:.1f}s; database {s.db}"
     )
-    out.print(Markdown(result.summary) if out.is_terminal else result.summary, soft_wrap=True)
+    _print_markdown(result.summary)
 
 
 @app.command()

@@ -2,8 +2,8 @@
 
     ingest-and-tag   fetch every feed, tag what is new        every 30 min (PLEDGEWATCH_INGEST_EVERY_S /
                                                               PLEDGEWATCH_INGEST_CRON)
-    weekly-report    write the last full week's summary       Mondays 06:00 (PLEDGEWATCH_REPORT_CRON) in
-                     to REPORT_DIR/WEEK.md                    PLEDGEWATCH_REPORT_TZ (default UTC)
+    weekly-report    write the last full week's report        Mondays 06:00 (PLEDGEWATCH_REPORT_CRON) in
+                     to REPORT_DIR/WEEK.md and .html          PLEDGEWATCH_REPORT_TZ (default UTC)
 
 Schedules are settings, not code. Each deployment runs one flow run at a time (DuckDB has one writer).
 The flows take `settings=None` too: a worker started from prefect.yaml builds them from its environment.
@@ -19,17 +19,19 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from prefect import flow, serve
+from prefect.artifacts import create_markdown_artifact
 from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron, Interval, Schedule
 
 from flows.ingest import ingest_flow
 from flows.logs import run_logger
-from flows.report import report_flow
+from flows.report import artifact_key
+from flows.reporting import build_reports, default_out
 from flows.tag import on_runner, tag_flow
 from models.errors import ConfigError
 from models.settings import Settings
 from storage.db import reading
-from storage.reads import latest_week_until
+from storage.reads import week_span
 
 LOGGER = logging.getLogger(__name__)
 TAGS = ["pledgewatch"]
@@ -55,7 +57,7 @@ def ingest_and_tag(settings: Settings | None = None) -> IngestAndTag:
 
 
 def report_dir(settings: Settings) -> Path:
-    return settings.report_dir or Path(str(settings.db)).parent / "reports"
+    return settings.report_dir or default_out(Path(str(settings.db)))
 
 
 def last_full_week(now: datetime, tz: str) -> str:
@@ -63,21 +65,27 @@ def last_full_week(now: datetime, tz: str) -> str:
     return (now.astimezone(ZoneInfo(tz)) - timedelta(days=7)).strftime("%G-W%V")
 
 
-@flow(name="weekly-report", description="Write the weekly summary of the last full week to the report folder.")
+@flow(name="weekly-report", description="Write the weekly report of the last full week to the report folder.")
 def weekly_report(settings: Settings | None = None, week: str | None = None) -> str:
-    """The summary of `week`, by default the latest week with tagged articles up to the last full one."""
+    """The report on `week`, by default the latest week with stories up to the last full one; returns its path.
+
+    Calls the same plain function as `pledgewatch report` and publishes the Markdown as a Prefect artifact.
+    """
     s = settings or Settings()
+    log = run_logger(LOGGER)
     if week is None:
         until = last_full_week(datetime.now(UTC), s.report_tz)
         with reading(s.db, s.lock_wait_s) as con:
-            week = latest_week_until(con, until) or until  # nothing tagged yet: an empty summary of that week
-    # TODO(report branch): call the report package's plain function here once it lands.
-    md = report_flow(s, week)
-    out = report_dir(s) / f"{week}.md"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(md, encoding="utf-8")
-    run_logger(LOGGER).info("weekly report for %s written to %s", week, out)
-    return str(out)
+            span = week_span(con)
+        if span is None or span[0] > until:
+            log.info("no stories up to %s yet: no report", until)
+            return ""
+        week = min(span[1], until)
+    built = build_reports(s, week, out=report_dir(s))
+    for w, md in built.markdown.items():
+        create_markdown_artifact(markdown=md, key=artifact_key(w), description=f"pledgewatch weekly report {w}")
+    log.info("weekly report for %s written to %s", week, built.out_dir)
+    return str(built.out_dir / f"{week}.md")
 
 
 def schedules(settings: Settings) -> tuple[Schedule, Schedule]:

@@ -1,21 +1,26 @@
-"""Report: trend views → weekly Markdown summary."""
+"""Report: the weekly reports as a Prefect flow, for scheduled runs; it publishes each Markdown report as an artifact."""
 
 # No `from __future__ import annotations` here: a served Prefect run builds its parameter model from these
 # annotations and cannot resolve them as strings.
 from prefect import flow
+from prefect.artifacts import create_markdown_artifact
 
-from models.render import render_markdown
+from flows.reporting import NO_DATA, build_reports
 from models.settings import Settings
-from models.taxonomy import load_taxonomy
-from storage.db import reading
-from storage.reads import latest_week, weekly_summary
+
+
+def artifact_key(week: str) -> str:
+    """A stable Prefect artifact key per week ("weekly-report-2026-w47": lowercase letters, digits, dashes)."""
+    return f"weekly-report-{week.lower()}"
 
 
 @flow(name="report")
-def report_flow(settings: Settings, week: str | None = None) -> str:
-    taxonomy = load_taxonomy(settings.taxonomy)
-    with reading(settings.db, settings.lock_wait_s) as con:
-        week = week or latest_week(con)
-        if week is None:
-            return "No tagged articles yet: run `pledgewatch run` first.\n"
-        return render_markdown(weekly_summary(con, week, taxonomy))
+def report_flow(settings: Settings, week: str | None = None, first: str | None = None, last: str | None = None) -> str:
+    """Write the reports (the same function `pledgewatch report` calls) and publish them; return the last Markdown."""
+    built = build_reports(settings, week, first, last)
+    for w, md in built.markdown.items():
+        create_markdown_artifact(
+            markdown=md, key=artifact_key(w),
+            description=f"pledgewatch weekly report {w}; HTML with charts: {built.out_dir / (w + '.html')}",
+        )
+    return built.markdown[built.weeks[-1]] if built.weeks else NO_DATA

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 
@@ -163,26 +163,3 @@ class FeedRecord:
     rejections: tuple[Rejection, ...] = ()
     health: FeedHealthUpdate | None = None
     warning: str | None = None
-
-
-@dataclass
-class WeeklyOption:
-    option_id: str
-    label: str
-    articles: int
-    share: float
-    prev_articles: int
-    prev_share: float
-    top_actors: list[tuple[str, int]] = field(default_factory=list)
-    evidence: list[tuple[str, str, str]] = field(default_factory=list)  # (sentence, title, url)
-
-
-@dataclass
-class WeeklySummary:
-    week: str
-    total_articles: int
-    prev_total_articles: int
-    options: list[WeeklyOption]
-    languages: list[tuple[str, int]]
-    sources: list[tuple[str, int]]
-    trend: list[tuple[str, int, dict[str, float]]] = field(default_factory=list)  # (week, articles, share per option)

@@ -1,4 +1,4 @@
-"""Reads: what to tag next, the weekly summary from the trend views, and ad-hoc SQL."""
+"""Reads: what to tag next, the weekly report's facts from the trend views, and ad-hoc SQL."""
 
 from __future__ import annotations
 
@@ -9,7 +9,18 @@ from typing import Any
 
 import duckdb
 
-from models.domain import FeedState, KnownArticle, WeeklyOption, WeeklySummary
+from models.domain import FeedState, KnownArticle
+from models.report import (
+    ActorOptionWeek,
+    EvidenceRow,
+    OptionWeek,
+    ReportData,
+    SourceOptionWeek,
+    SourceWeek,
+    WeekFacts,
+    shift_week,
+    week_range,
+)
 from models.taxonomy import Taxonomy
 
 
@@ -39,88 +50,6 @@ def articles_to_tag(
         sql += " LIMIT ?"
         params.append(limit)
     return [Untagged(*row) for row in con.execute(sql, params).fetchall()]
-
-
-def latest_week(con: duckdb.DuckDBPyConnection) -> str | None:
-    row = con.execute("SELECT max(week) FROM tagged_articles").fetchone()
-    return row[0] if row else None
-
-
-def latest_week_until(con: duckdb.DuckDBPyConnection, week: str) -> str | None:
-    """The latest week with tagged articles that is not after `week` (ISO week strings sort in time order)."""
-    row = con.execute("SELECT max(week) FROM tagged_articles WHERE week <= ?", [week]).fetchone()
-    return row[0] if row else None
-
-
-def previous_week(con: duckdb.DuckDBPyConnection, week: str) -> str:
-    """The ISO week before `week`, computed by DuckDB so week 1 and week 53 come out right."""
-    row = con.execute(
-        "SELECT strftime(strptime(? || '-1', '%G-W%V-%u') - INTERVAL 7 DAY, '%G-W%V')", [week]
-    ).fetchone()
-    return str(row[0]) if row else week
-
-
-def weekly_summary(
-    con: duckdb.DuckDBPyConnection, week: str, taxonomy: Taxonomy, top_actors: int = 5, evidence: int = 2,
-    trend_weeks: int = 8,
-) -> WeeklySummary:
-    prev = previous_week(con, week)
-
-    def totals(w: str) -> int:
-        return int(con.execute("SELECT count(*) FROM tagged_articles WHERE week = ?", [w]).fetchone()[0])  # type: ignore[index]
-
-    total, prev_total = totals(week), totals(prev)
-    counts = dict(
-        con.execute(
-            "SELECT week || '/' || option_id, articles FROM weekly_option_share WHERE week IN (?, ?)", [week, prev]
-        ).fetchall()
-    )
-    options = []
-    for opt in taxonomy.options:
-        n = int(counts.get(f"{week}/{opt.id}", 0))
-        p = int(counts.get(f"{prev}/{opt.id}", 0))
-        actors = con.execute(
-            """SELECT actor_id, articles FROM weekly_actor_option WHERE week = ? AND option_id = ?
-               ORDER BY in_evidence DESC, articles DESC, mentions DESC, actor_id LIMIT ?""",
-            [week, opt.id, top_actors],
-        ).fetchall()
-        ev = con.execute(
-            """SELECT e.sentence, ta.title, ta.url FROM evidence e
-               JOIN tagged_articles ta ON ta.article_id = e.article_id AND ta.tagger_version = e.tagger_version
-               JOIN option_tags o ON o.article_id = e.article_id AND o.tagger_version = e.tagger_version
-                                  AND o.option_id = e.option_id
-               WHERE ta.week = ? AND e.option_id = ? AND e.rank = 1
-               ORDER BY o.score DESC, ta.published_at DESC LIMIT ?""",
-            [week, opt.id, evidence],
-        ).fetchall()
-        options.append(
-            WeeklyOption(
-                option_id=opt.id,
-                label=opt.label,
-                articles=n,
-                share=n / total if total else 0.0,
-                prev_articles=p,
-                prev_share=p / prev_total if prev_total else 0.0,
-                top_actors=[(a, int(c)) for a, c in actors],
-                evidence=[(s, t, u) for s, t, u in ev],
-            )
-        )
-    languages = con.execute(
-        "SELECT lang, count(*) FROM tagged_articles WHERE week = ? GROUP BY lang ORDER BY 2 DESC, 1", [week]
-    ).fetchall()
-    sources = con.execute(
-        "SELECT source_name, count(*) FROM tagged_articles WHERE week = ? GROUP BY 1 ORDER BY 2 DESC, 1", [week]
-    ).fetchall()
-    trend: dict[str, tuple[int, dict[str, float]]] = {}
-    for w, option_id, total_w, share in con.execute(
-        """SELECT week, option_id, total_articles, share FROM weekly_option_share
-           WHERE week IN (SELECT DISTINCT week FROM weekly_option_share WHERE week <= ? ORDER BY week DESC LIMIT ?)
-           ORDER BY week""",
-        [week, trend_weeks],
-    ).fetchall():
-        trend.setdefault(w, (int(total_w), {}))[1][option_id] = float(share)
-    return WeeklySummary(week, total, prev_total, options, [tuple(r) for r in languages], [tuple(r) for r in sources],
-                         [(w, n, shares) for w, (n, shares) in trend.items()])
 
 
 def query(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
@@ -171,3 +100,128 @@ def feed_article_ids(con: duckdb.DuckDBPyConnection, source_urls: list[str]) -> 
         [source_urls],
     ).fetchall()
     return {u: frozenset(ids) for u, ids in rows}
+
+
+# --- the weekly report ---------------------------------------------------------------------------------------
+# Week filters compare ISO week strings ("2026-W47"): they sort like the weeks themselves.
+
+
+def week_span(con: duckdb.DuckDBPyConnection) -> tuple[str, str] | None:
+    """The first and last ISO week with articles (trend_weeks), or None before the first ingest."""
+    row = con.execute("SELECT min(week), max(week) FROM trend_weeks").fetchone()
+    return (row[0], row[1]) if row and row[0] else None
+
+
+def report_data(
+    con: duckdb.DuckDBPyConnection, taxonomy: Taxonomy, first: str, last: str, history: int = 12 + 12
+) -> ReportData:
+    """The facts for reports on weeks `first`..`last`, plus `history` weeks before (charts, baselines, new actors).
+
+    Option counts and weekly totals are read for every week (the index needs them). The rest comes from the
+    report window's stories and option tags, copied once into temporary tables (allowed on a read-only
+    connection), so the views' joins run once rather than once per query.
+    """
+    span = week_span(con)
+    options = tuple((o.id, o.label) for o in taxonomy.options)
+    if span is None:
+        return ReportData((), options, {}, (), (), (), (), (), {})
+    lo = max(span[0], shift_week(first, -history))
+    # The chart window of the first report reaches 11 weeks back; its evidence is all a spike there can show.
+    window_lo = max(span[0], shift_week(first, -11))
+    weeks = week_range(span[0], max(span[1], last))
+    stories: dict[str, int] = {}
+    counts = []
+    for week, option_id, articles, total in con.execute(
+        "SELECT week, option_id, articles, total_articles FROM weekly_option_share"
+    ).fetchall():
+        stories[week] = int(total)
+        counts.append(OptionWeek(week, option_id, int(articles)))
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE report_stories AS
+           SELECT article_id, tagger_version, taxonomy_version, week, coalesce(source_name, 'unknown') AS source,
+                  coalesce(lang, '?') AS lang, date_missing, title, url, published_at
+           FROM tagged_articles WHERE week BETWEEN ? AND ?""", [lo, last],
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE report_tags AS
+           SELECT s.*, o.option_id, o.score FROM report_stories s
+           JOIN option_tags o ON o.article_id = s.article_id AND o.tagger_version = s.tagger_version"""
+    )
+    errors = dict(con.execute(
+        """SELECT strftime(fetched_at AT TIME ZONE 'UTC', '%G-W%V') || '/' || source_url, arg_max(error, fetched_at)
+           FROM fetches WHERE error IS NOT NULL GROUP BY source_url, 1"""
+    ).fetchall())
+    health = con.execute(
+        """SELECT week, source_url, coalesce(source_name, 'unknown'), tagged, fetches, failed_fetches, live, silent,
+                  copies
+           FROM weekly_feed_health WHERE week BETWEEN ? AND ? ORDER BY week, source_url""", [lo, last],
+    ).fetchall()
+    sources = tuple(
+        SourceWeek(w, name, int(n), int(f), int(bad), bool(live), bool(silent), errors.get(f"{w}/{url}"))
+        for w, url, name, n, f, bad, live, silent, _ in health
+    )
+    copies: dict[str, int] = {}
+    for w, *_, c in health:
+        copies[w] = copies.get(w, 0) + int(c)
+    source_options = tuple(
+        SourceOptionWeek(w, s, o, int(n)) for w, s, o, n in con.execute(
+            "SELECT week, source, option_id, count(*) FROM report_tags GROUP BY ALL"
+        ).fetchall()
+    )
+    actor_options = tuple(
+        ActorOptionWeek(w, a, o, int(n), int(ev)) for w, o, a, n, ev in con.execute(
+            # weekly_actor_option's definition, over the window only
+            """SELECT t.week, t.option_id, m.actor_id, count(*),
+                      count(*) FILTER (WHERE list_contains(m.evidence_options, t.option_id))
+               FROM report_tags t
+               JOIN actor_mentions m ON m.article_id = t.article_id AND m.tagger_version = t.tagger_version
+               GROUP BY ALL""",
+        ).fetchall()
+    )
+    evidence = tuple(
+        EvidenceRow(w, o, sentence, title, url, source, float(score)) for w, o, sentence, title, url, source, score
+        in con.execute(
+            """SELECT t.week, t.option_id, e.sentence, t.title, t.url, t.source, t.score
+               FROM report_tags t
+               JOIN evidence e ON e.article_id = t.article_id AND e.tagger_version = t.tagger_version
+                              AND e.option_id = t.option_id AND e.rank = 1
+               WHERE t.week >= ?
+               QUALIFY row_number() OVER (PARTITION BY t.week, t.option_id
+                                          ORDER BY t.score DESC, t.published_at DESC, t.url) <= 12""",
+            [window_lo],
+        ).fetchall()
+    )
+    undated: dict[str, dict[str, int]] = {}
+    for w, o, n in con.execute(
+        "SELECT week, option_id, count(*) FROM report_tags WHERE date_missing AND week >= ? GROUP BY ALL", [window_lo],
+    ).fetchall():
+        undated.setdefault(w, {})[o] = int(n)
+    versions = {
+        w: (tuple(sorted(tv)), tuple(sorted(xv))) for w, tv, xv in con.execute(
+            """SELECT week, list(DISTINCT tagger_version), list(DISTINCT taxonomy_version) FROM report_stories
+               WHERE week >= ? GROUP BY 1""", [window_lo],
+        ).fetchall()
+    }
+    languages: dict[str, list[tuple[str, int]]] = {}
+    for w, lang, n in con.execute(
+        "SELECT week, lang, count(*) FROM report_stories WHERE week >= ? GROUP BY ALL ORDER BY 1, 3 DESC, 2",
+        [window_lo],
+    ).fetchall():
+        languages.setdefault(w, []).append((lang, int(n)))
+    facts = {
+        w: WeekFacts(w, stories.get(w, 0), int(copies.get(w, 0)), undated.get(w, {}),
+                     *versions.get(w, ((), ())), tuple(languages.get(w, ())))
+        for w in week_range(window_lo, last)
+    }
+    until = con.execute("SELECT max(fetched_at) FROM fetches").fetchone()
+    failing = tuple(
+        (n, int(f), e) for n, f, e in con.execute(
+            "SELECT name, consecutive_failures, last_error FROM sources WHERE consecutive_failures > 0 ORDER BY name"
+        ).fetchall()
+    )
+    return ReportData(
+        weeks=weeks, options=options, stories=stories, counts=tuple(counts), sources=sources,
+        source_options=source_options, actor_options=actor_options, evidence=evidence, facts=facts,
+        fetched_until=until[0] if until else None, failing_now=failing,
+        actor_kinds={a.id: a.kind for a in taxonomy.actors},
+    )

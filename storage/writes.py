@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 
 import duckdb
 
@@ -42,6 +42,12 @@ def upsert_sources(con: duckdb.DuckDBPyConnection, sources: Sequence[Source]) ->
     )
 
 
+def iso_week(at: datetime) -> str:
+    """The ISO week of a time in UTC, e.g. '2026-W47': the same string as DuckDB's strftime(…, '%G-W%V')."""
+    year, week, _ = at.astimezone(UTC).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
 def _article_columns(articles: Sequence[Article]) -> dict[str, list]:
     return {
         "id": [a.id for a in articles],
@@ -58,6 +64,7 @@ def _article_columns(articles: Sequence[Article]) -> dict[str, list]:
         "duplicate_of": [a.duplicate_of for a in articles],
         "minhash": [list(a.minhash) or None for a in articles],
         "full_text_status": [a.full_text_status for a in articles],
+        "week": [iso_week(a.published_at) for a in articles],
     }
 
 
@@ -188,7 +195,16 @@ def write_tags(con: duckdb.DuckDBPyConnection, results: Sequence[TagResult], tag
     version = results[0].tagger_version
     with transaction(con):
         for table in ("taggings", "option_tags", "evidence", "actor_mentions"):
-            con.execute(f"DELETE FROM {table} WHERE tagger_version = ? AND list_contains(?, article_id)", [version, ids])
+            con.execute(
+                f"DELETE FROM {table} USING (SELECT unnest(?) AS id) u WHERE article_id = u.id AND tagger_version = ?",
+                [ids, version],
+            )
+        # The tagging written now becomes each article's one current tagging; older versions stay, not current.
+        con.execute(
+            "UPDATE taggings SET is_current = false FROM (SELECT unnest(?) AS id) u "
+            "WHERE taggings.article_id = u.id AND taggings.is_current",
+            [ids],
+        )
         _insert(
             con,
             "taggings",
@@ -198,6 +214,7 @@ def write_tags(con: duckdb.DuckDBPyConnection, results: Sequence[TagResult], tag
                 "taxonomy_version": [r.taxonomy_version for r in results],
                 "lang": [r.lang for r in results],
                 "tagged_at": [tagged_at for _ in results],
+                "is_current": [True for _ in results],
             },
         )
         opts = [(r, o) for r in results for o in r.options]

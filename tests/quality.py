@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from extractors.evaluate import Labelled
 from extractors.feeds import parse_feed
@@ -13,12 +14,16 @@ from models.settings import SAMPLE_SOURCES
 from models.sources import load_sources
 
 
+def sample_labels() -> dict[str, dict[str, Any]]:
+    """samples/labels.jsonl by URL: one line per sample item (lang, options, actors, evidence, stances)."""
+    lines = (SAMPLE_SOURCES.parent / "labels.jsonl").read_text(encoding="utf-8").splitlines()
+    return {r["url"]: r for r in map(json.loads, lines)}
+
+
 def sample_items() -> list[Labelled]:
-    """The bundled sample feeds joined with their hand labels (samples/labels.jsonl) by URL."""
-    labels = {
-        r["url"]: r
-        for r in map(json.loads, (SAMPLE_SOURCES.parent / "labels.jsonl").read_text(encoding="utf-8").splitlines())
-    }
+    """The bundled sample feeds joined with their hand labels (samples/labels.jsonl) by URL. The deliberately
+    dead sample feed (an HTML error page) yields no items."""
+    labels = sample_labels()
     items = []
     for src in load_sources(SAMPLE_SOURCES):
         fetched = fetch(src, user_agent="t", timeout_s=5, max_bytes=10_000_000)

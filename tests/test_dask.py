@@ -10,8 +10,8 @@ import pytest
 
 from flows.ingest import ingest_flow
 from flows.tag import on_runner, tag_flow
-from models.settings import Settings
-from tests.conftest import rows
+from models.settings import SAMPLE_SOURCES, Settings
+from tests.conftest import rows, write_sources
 
 pytestmark = pytest.mark.slow
 pytest.importorskip("prefect_dask", reason="the dask extra is not installed: pip install -e '.[dask]'")
@@ -25,7 +25,11 @@ TAGS = """SELECT t.article_id, t.tagger_version,
 
 
 def test_dask_runner_tags_like_the_thread_runner(tmp_path: Path) -> None:
-    threads = Settings(db=tmp_path / "threads.duckdb", tag_batch=24, lock_wait_s=30)
+    # Three of the sample feeds (en, uk, de): enough for several batches, small enough to tag twice.
+    feeds = [(n, (SAMPLE_SOURCES.parent / f).as_uri()) for n, f in
+             [("Kyiv Wire", "kyiv-wire.xml"), ("Ukr News", "ukr-news.xml"), ("Berliner Bote", "berlin-bote.xml")]]
+    threads = Settings(db=tmp_path / "threads.duckdb", sources=write_sources(tmp_path / "s.toml", feeds),
+                       tag_batch=24, lock_wait_s=30)
     ingest_flow(threads)
     shutil.copy(threads.db, tmp_path / "dask.duckdb")
     dask = threads.model_copy(update={"db": tmp_path / "dask.duckdb", "task_runner": "dask", "dask_workers": 1})
