@@ -11,10 +11,11 @@ from pathlib import Path
 import duckdb
 
 WEEK = "strftime(a.published_at AT TIME ZONE 'UTC', '%G-W%V')"
-# Table → its rows with the week of their article. MinHash signatures are dedup state, not data to share.
+# Table → its rows with the week of their article. MinHash signatures are dedup state, not data to share;
+# articles' own stored `week` (migration 0003) is the same value, computed here for every table alike.
 # `stances` is exported once the stance migration has created it.
 EXPORTS = {
-    "articles": f"SELECT a.* EXCLUDE (minhash), {WEEK} AS week FROM articles a",
+    "articles": f"SELECT COLUMNS(lambda c: c NOT IN ('minhash', 'week')), {WEEK} AS week FROM articles a",
     "taggings": f"SELECT t.*, {WEEK} AS week FROM taggings t JOIN articles a ON a.id = t.article_id",
     "option_tags": f"SELECT t.*, {WEEK} AS week FROM option_tags t JOIN articles a ON a.id = t.article_id",
     "evidence": f"SELECT t.*, {WEEK} AS week FROM evidence t JOIN articles a ON a.id = t.article_id",
