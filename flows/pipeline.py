@@ -9,7 +9,7 @@ from prefect import flow
 
 from flows.ingest import IngestReport, ingest_flow
 from flows.report import report_flow
-from flows.tag import TagReport, tag_flow
+from flows.tag import TagReport, on_runner, tag_flow
 from models.settings import Settings
 
 
@@ -25,6 +25,6 @@ def pipeline_flow(
     settings: Settings, week: str | None = None, progress: Callable[[str], None] | None = None
 ) -> RunReport:
     ingested = ingest_flow(settings, progress)
-    tagged = tag_flow(settings, progress)
+    tagged = on_runner(tag_flow, settings)(settings, progress)
     summary = report_flow(settings, week)
     return RunReport(ingested, tagged, summary)

@@ -2,20 +2,29 @@
 
 # No `from __future__ import annotations` here: a served Prefect run builds its parameter model from these
 # annotations and cannot resolve them as strings.
-from collections.abc import Callable
+import logging
+from collections import deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any, TypeVar, cast
 
-from prefect import flow, task
+from prefect import Flow, flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from extractors.tagger import Doc
+from flows.logs import run_logger
+from flows.runners import in_flight, task_runner
 from flows.tagging import build_tagger
 from models.domain import TagResult
 from models.settings import Settings
 from storage.db import migrate, reading, writing
 from storage.reads import Untagged, articles_to_tag
 from storage.writes import write_tags
+
+LOGGER = logging.getLogger(__name__)
 
 
 @dataclass
@@ -31,20 +40,61 @@ def tag_batch(settings: Settings, batch: list[Untagged]) -> list[TagResult]:
     return tagger.tag_batch([Doc(a.id, a.title, a.text, None) for a in batch])
 
 
-@flow(name="tag")
+def tag_articles(
+    settings: Settings, todo: Sequence[Untagged], progress: Callable[[str], None] | None = None,
+    on_written: Callable[[list[TagResult]], None] | None = None,
+) -> tuple[int, int]:
+    """Tag in batches on the flow's task runner, a few batches ahead; write each in its own transaction, in order.
+
+    Returns (articles tagged, of which discuss an option). Outside a flow run the batches run inline.
+    """
+    log = run_logger(LOGGER)
+    chunks = [list(todo[i:i + settings.tag_batch]) for i in range(0, len(todo), settings.tag_batch)]
+    inside = FlowRunContext.get() is not None
+    queued = iter(chunks)
+    pending: deque[tuple[list[Untagged], Any]] = deque()
+
+    def submit() -> None:
+        chunk = next(queued, None)
+        if chunk is not None:
+            pending.append((chunk, tag_batch.submit(settings, chunk) if inside else None))
+
+    for _ in range(in_flight(settings)):
+        submit()
+    done = with_options = batch = 0
+    while pending:
+        chunk, future = pending.popleft()
+        results: list[TagResult] = future.result() if future is not None else tag_batch.fn(settings, chunk)
+        submit()
+        with writing(settings.db, settings.lock_wait_s) as con:
+            write_tags(con, results, datetime.now(UTC))
+        if on_written:
+            on_written(results)
+        batch += 1
+        done += len(results)
+        n_opts = sum(1 for r in results if r.options)
+        with_options += n_opts
+        log.info("tag batch %d/%d: %d articles, %d discuss an option", batch, len(chunks), len(results), n_opts)
+        if progress:
+            progress(f"tagged {done}/{len(todo)} articles…")
+    return done, with_options
+
+
+@flow(name="tag", description="Tag articles not yet tagged by this tagger and taxonomy version.",
+      task_runner=ThreadPoolTaskRunner(max_workers=1))  # type: ignore[arg-type]
 def tag_flow(settings: Settings, progress: Callable[[str], None] | None = None) -> TagReport:
     tagger = build_tagger(settings.taxonomy, settings.encoder)
     with writing(settings.db, settings.lock_wait_s) as con:
         migrate(con)
     with reading(settings.db, settings.lock_wait_s) as con:
         todo = articles_to_tag(con, tagger.version, tagger.taxonomy.version)
-    done = with_options = 0
-    for start in range(0, len(todo), settings.tag_batch):
-        results = tag_batch(settings, todo[start:start + settings.tag_batch])
-        with writing(settings.db, settings.lock_wait_s) as con:
-            write_tags(con, results, datetime.now(UTC))
-        done += len(results)
-        with_options += sum(1 for r in results if r.options)
-        if progress:
-            progress(f"tagged {done}/{len(todo)} articles…")
+    done, with_options = tag_articles(settings, todo, progress)
     return TagReport(done, with_options, tagger.version)
+
+
+F = TypeVar("F", bound=Flow[..., Any])
+
+
+def on_runner(f: F, settings: Settings) -> F:
+    """The flow with the task runner the settings ask for (PLEDGEWATCH_TASK_RUNNER)."""
+    return cast(F, f.with_options(task_runner=task_runner(settings))) if settings.task_runner != "thread" else f

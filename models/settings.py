@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DATA = Path(__file__).parent / "data"
@@ -19,6 +21,14 @@ def default_db() -> Path:
     """`$XDG_DATA_HOME/pledgewatch/pledgewatch.duckdb`, i.e. `~/.local/share/pledgewatch/pledgewatch.duckdb`."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "pledgewatch" / "pledgewatch.duckdb"
+
+
+def db_path(value: str) -> str:
+    """`duckdb:///rel.duckdb` → `rel.duckdb`, `duckdb:////abs.duckdb` → `/abs.duckdb`; paths, `md:` and
+    `ducklake:` URLs unchanged (storage/url.py opens those)."""
+    if value.startswith("duckdb:///"):
+        return value[len("duckdb:///"):]
+    return value.removeprefix("duckdb:")
 
 
 class Settings(BaseSettings):
@@ -50,3 +60,21 @@ class Settings(BaseSettings):
     ingest_batch: int = 20  # feeds written per transaction
     lock_wait_s: float = 60.0
     tag_batch: int = 256
+    # `pledgewatch serve` schedules (Prefect): ingest-and-tag every N seconds, or on a cron if one is set;
+    # weekly-report on a cron in a timezone (Monday 06:00 UTC by default).
+    ingest_every_s: int = 1800
+    ingest_cron: str | None = None
+    report_cron: str = "0 6 * * 1"
+    report_tz: str = "UTC"
+    report_dir: Path | None = None  # where weekly-report writes WEEK.md; default: `reports/` beside the database
+    # Where tag batches run: "thread" (in process) or "dask" (needs `pip install -e '.[dask]'`);
+    # with dask_address unset, a local cluster of dask_workers processes is started per flow run.
+    task_runner: Literal["thread", "dask"] = "thread"
+    dask_address: str | None = None
+    dask_workers: int = 2
+
+    @field_validator("db", mode="before")
+    @classmethod
+    def _db_url(cls, v: object) -> object:
+        # Before Path() would fold the slashes of a `duckdb:///…` URL.
+        return db_path(v) if isinstance(v, str) else v

@@ -10,6 +10,9 @@ from pydantic import BaseModel, ValidationError, field_validator
 from models.domain import Source
 from models.errors import ConfigError
 
+# Bundled feed lists, usable by name (`--sources ukraine-security`): models/data/sources/NAME.toml.
+BUNDLED = Path(__file__).parent / "data" / "sources"
+
 
 class _Source(BaseModel):
     name: str
@@ -36,13 +39,28 @@ def resolve_url(url: str, base: Path) -> str:
     return url
 
 
+def bundled_names() -> list[str]:
+    return sorted(p.stem for p in BUNDLED.glob("*.toml"))
+
+
+def resolve_sources(path: Path) -> Path:
+    """A path as given, or a bundled list's file when `path` is a bare name like `ukraine-security`."""
+    bundled = BUNDLED / f"{path}.toml"
+    if not path.exists() and path.parent == Path(".") and not path.suffix and bundled.exists():
+        return bundled
+    return path
+
+
 def load_sources(path: Path) -> list[Source]:
-    """Read a sources TOML file. Raises ConfigError naming the file and what to fix."""
+    """Read a sources TOML file (or a bundled list by name). Raises ConfigError naming the file and what to fix."""
+    path = resolve_sources(path)
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
         parsed = _Sources.model_validate(raw)
     except FileNotFoundError as e:
-        raise ConfigError(f"sources file not found: {path}. Pass --sources FILE.toml.") from e
+        raise ConfigError(
+            f"sources file not found: {path}. Pass --sources FILE.toml or a bundled list: {', '.join(bundled_names())}."
+        ) from e
     except (tomllib.TOMLDecodeError, ValidationError) as e:
         raise ConfigError(
             f"sources file {path} is invalid: {e}\nIt must hold [[sources]] tables with `name` and `url`."

@@ -17,6 +17,7 @@ from pathlib import Path
 import duckdb
 
 from models.errors import ConfigError, DatabaseLocked
+from storage.url import connect, parse_target
 
 LOGGER = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -37,6 +38,10 @@ def open_db(
     wait_s: float = 60.0,
 ) -> duckdb.DuckDBPyConnection:
     """Open the database, retrying while another process holds a conflicting lock."""
+    target = parse_target(path)
+    if target.kind != "file":  # MotherDuck and DuckLake take several writers; no file lock to wait for
+        return connect(target, read_only=read_only)
+    path = Path(target.location)
     if read_only and not path.exists():
         raise ConfigError(f"database {path} does not exist yet. Run `pledgewatch run` (or `ingest`) first, or pass --db.")
     if not read_only:
