@@ -146,7 +146,7 @@ class Tagger:
         to_embed: list[str] = []
         k = len(self.option_ids)
         for d in docs:
-            lang = d.lang or detect(f"{d.title}\n{d.text}")
+            lang = detect(f"{d.title}\n{d.text}", d.lang)
             sents = split_sentences(d.title, d.text)
             actors = [self.gazetteer.find(s) for s in sents]
             cues = np.zeros((len(sents), k), dtype=np.int32)
