@@ -60,6 +60,7 @@ class Report:
     evidence_first: int = 0  # ... whose first evidence sentence is that one
     evidence_any: int = 0  # ... with that sentence among the 1-3 kept
     evidence_misses: list[dict] = field(default_factory=list)
+    evidence_similar: int = 0  # first-sentence misses whose sentence means the same (embedding cosine >= 0.7)
 
 
 def load_labelled(path: Path) -> list[Labelled]:
@@ -89,10 +90,21 @@ def _macro(items: list[Labelled], preds: list[frozenset[str]], option_ids: tuple
     return float(np.mean(scores)) if scores else 1.0
 
 
+SAME_MEANING = 0.7
+
+
 def evaluate(tagger: Tagger, items: list[Labelled], use_lang_hint: bool = False) -> Report:
     docs = [it.doc if use_lang_hint else Doc(it.doc.id, it.doc.title, it.doc.text) for it in items]
     results = tagger.tag_batch(docs)
-    return score(tagger.option_ids, items, results)
+    rep = score(tagger.option_ids, items, results)
+    if rep.evidence_misses:
+        # "or another sentence of the same meaning": a headline that says what the marked body sentence says
+        got = tagger.encoder.encode([m["got_full"] for m in rep.evidence_misses])
+        want = tagger.encoder.encode([m["expected_full"] for m in rep.evidence_misses])
+        for m, cos in zip(rep.evidence_misses, (got * want).sum(axis=1), strict=True):
+            m["same_meaning"] = bool(cos >= SAME_MEANING)
+        rep.evidence_similar = sum(m["same_meaning"] for m in rep.evidence_misses)
+    return rep
 
 
 def score(option_ids: tuple[str, ...], items: list[Labelled], results: list[TagResult]) -> Report:
@@ -125,7 +137,8 @@ def score(option_ids: tuple[str, ...], items: list[Labelled], results: list[TagR
             anywhere += any(ok)
             if not ok[0]:
                 misses.append({"id": it.doc.id, "option": tag.option_id, "expected": gold[:160],
-                               "got": tag.evidence[0].sentence[:160], "in_top3": any(ok)})
+                               "got": tag.evidence[0].sentence[:160], "in_top3": any(ok), "same_meaning": False,
+                               "expected_full": gold, "got_full": tag.evidence[0].sentence})
     langs = sorted({it.doc.lang or "?" for it in items})
     per_lang = {}
     for lang in langs:
