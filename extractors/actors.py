@@ -6,7 +6,8 @@ Alias rules (the taxonomy file repeats them for its authors):
 - a capital preceded by a venue preposition ("in Paris", "у Парижі") or used as a dateline is a place, not an actor.
 
 Matching works on word tokens with dictionary lookups, not one regular expression per alias: thousands of
-aliases then cost a few lookups per word.
+aliases then cost a few lookups per word. Only the n-gram lengths some alias starting with a word has are tried
+at that word, and single-word lookups are cached, since news repeats its words.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ class Gazetteer:
         self._stems: dict[tuple[bool, tuple[str, ...]], set[_Entry]] = defaultdict(set)
         self._max_tokens = 1
         self._stem_lengths: set[int] = set()
+        # (case-sensitive?, first token) -> lengths of the aliases (n >= 2) that start with it
+        self._starts: dict[tuple[bool, str], set[int]] = defaultdict(set)
+        self._single: dict[str, tuple[tuple[int, ...], frozenset[_Entry]]] = {}
         for a in taxonomy.actors:
             for group, capital in ((a.aliases, False), (a.metonyms, False), (a.capitals, True)):
                 for aliases in group.values():
@@ -56,6 +60,8 @@ class Gazetteer:
         if not tokens:
             return
         self._max_tokens = max(self._max_tokens, len(tokens))
+        if len(tokens) > 1:
+            self._starts[(sensitive, tokens[0])].add(len(tokens))
         if stem:
             self._stems[(sensitive, tokens)].add(entry)
             self._stem_lengths.add(len(tokens[-1]))
@@ -78,18 +84,32 @@ class Gazetteer:
                     found |= self._stems.get((sensitive, (*toks[:-1], last[:n])), set())
         return found
 
+    def _word(self, word: str) -> tuple[tuple[int, ...], frozenset[_Entry]]:
+        """For a word: the lengths (n >= 2, longest first) of aliases starting with it, and its own matches."""
+        hit = self._single.get(word)
+        if hit is None:
+            if len(self._single) > 200_000:
+                self._single.clear()
+            folded = word.casefold()
+            ns = self._starts.get((True, word), set()) | self._starts.get((False, folded), set())
+            hit = self._single[word] = (tuple(sorted(ns, reverse=True)), frozenset(self._lookup([word], [folded])))
+        return hit
+
     def find(self, sentence: str) -> Counter[str]:
-        spans = [(m.start(), m.end(), m.group()) for m in _WORD.finditer(sentence)]
-        raw = [w for _, _, w in spans]
-        folded = [w.casefold() for w in raw]
+        spans = list(_WORD.finditer(sentence))
+        raw = [m.group() for m in spans]
         counts: Counter[str] = Counter()
         taken: dict[str, int] = {}  # actor -> first token after its last match: "Donald Trump" counts once
-        for i in range(len(spans)):
-            for n in range(min(self._max_tokens, len(spans) - i), 0, -1):
-                for e in self._lookup(raw[i:i + n], folded[i:i + n]):
+        for i, word in enumerate(raw):
+            lengths, single = self._word(word)
+            if not lengths and not single:
+                continue
+            for n in (*(n for n in lengths if n <= len(raw) - i), 1):
+                found = single if n == 1 else self._lookup(raw[i:i + n], [w.casefold() for w in raw[i:i + n]])
+                for e in found:
                     if taken.get(e.actor_id, 0) > i:
                         continue
-                    if e.capital and self._is_venue(sentence, spans[i][0], spans[i + n - 1][1]):
+                    if e.capital and self._is_venue(sentence, spans[i].start(), spans[i + n - 1].end()):
                         continue
                     counts[e.actor_id] += 1
                     taken[e.actor_id] = i + n

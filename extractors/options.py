@@ -20,8 +20,9 @@ def _join(cues: list[str]) -> re.Pattern[str]:
     return re.compile("|".join(f"(?:{c})" for c in cues), re.I) if cues else _NEVER
 
 
-# Languages whose cues also serve a close neighbour that has none of its own.
-CUE_LANG = {"bs": "hr", "sr": "hr", "sk": "cs", "be": "ru"}
+# A close neighbour whose cues also serve a language (on top of its own, if it has any): Serbian in Latin
+# script reads like Croatian, Turkmen and Azerbaijani like Turkish.
+CUE_LANG = {"bs": "hr", "sr": "hr", "sl": "hr", "sk": "cs", "be": "ru", "mk": "bg", "tk": "az", "az": "tr", "uz": "tr"}
 
 
 class CueMatcher:
@@ -34,21 +35,27 @@ class CueMatcher:
     def __init__(self, taxonomy: Taxonomy) -> None:
         self._cues = [o.cues for o in taxonomy.options]
         self._compiled: dict[str, list[tuple[re.Pattern[str], re.Pattern[str]]]] = {}
+        self._seen: dict[tuple[str, str], list[int]] = {}  # fitting and cross-validation count a sentence often
 
     def _patterns(self, lang: str) -> list[tuple[re.Pattern[str], re.Pattern[str]]]:
-        lang = CUE_LANG.get(lang, lang)
         if lang not in self._compiled:
             per_option = []
+            langs = dict.fromkeys(("en", lang, CUE_LANG.get(lang, lang), CUE_LANG.get(CUE_LANG.get(lang, lang), lang)))
             for cues in self._cues:
-                chosen = [c for lg in dict.fromkeys(("en", lang)) for c in cues.get(lg, ())]
+                chosen = [c for lg in langs for c in cues.get(lg, ())]
                 per_option.append((_join([c for c in chosen if c.startswith("^")]),
                                    _join([c for c in chosen if not c.startswith("^")])))
             self._compiled[lang] = per_option
         return self._compiled[lang]
 
     def count(self, sentence: str, lang: str) -> list[int]:
-        return [int(anchored.match(sentence) is not None) + len(free.findall(sentence))
-                for anchored, free in self._patterns(lang)]
+        hit = self._seen.get((sentence, lang))
+        if hit is None:
+            if len(self._seen) > 50_000:
+                self._seen.clear()
+            hit = self._seen[(sentence, lang)] = [int(anchored.match(sentence) is not None) + len(free.findall(sentence))
+                                                 for anchored, free in self._patterns(lang)]
+        return list(hit)
 
 
 class PrototypeScorer:

@@ -8,6 +8,7 @@ topic actors is not matched or encoded at all; its actors are still counted.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import logging
@@ -23,7 +24,7 @@ from extractors.actors import Gazetteer
 from extractors.encoders import Encoder
 from extractors.language import detect
 from extractors.options import CueMatcher, PrototypeScorer, sentence_probs
-from extractors.sentences import split_sentences
+from extractors.sentences import key, split_sentences
 from extractors.stance import StanceFinder, load_finder
 from models.domain import ActorMention, Evidence, OptionTag, TagResult
 from models.settings import DATA
@@ -31,9 +32,11 @@ from models.stances import load_stance_cues
 from models.taxonomy import Taxonomy
 
 LOGGER = logging.getLogger(__name__)
-TAGGER_NAME = "pw-tagger-v1"
+TAGGER_NAME = "pw-tagger-v2"
 MAX_EVIDENCE = 3
-FEATURES = ("cue_log", "title_cue", "max_margin", "top2_margin", "max_sprob", "top2_sprob", "n_relevant_log")
+FEATURES = ("cue_log", "title_cue", "max_margin", "top2_margin", "max_sprob", "top2_sprob", "n_relevant_log",
+            "max_window_sprob", "max_window_margin")
+WINDOW = 2  # sentences per window: a short passage can show an option that no single sentence shows alone
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,7 @@ class Head:
 
 def default_head(option_ids: tuple[str, ...]) -> Head:
     """Hand-set weights for a taxonomy nobody has fitted yet: a cue decides, a strong margin can decide alone."""
-    w = [3.0, 1.0, 25.0, 10.0, 0.0, 0.0, 0.0]
+    w = [3.0, 1.0, 25.0, 10.0, 0.0, 0.0, 0.0, 0.0, 0.0]
     return Head({o: w for o in option_ids}, {o: -3.5 for o in option_ids}, {o: 0.5 for o in option_ids}, "h0")
 
 
@@ -111,14 +114,53 @@ def _top(col: np.ndarray) -> tuple[float, float]:
 
 
 def article_features(cues: np.ndarray, margins: np.ndarray, sprobs: np.ndarray, title_cues: np.ndarray,
-                     relevant: list[int]) -> np.ndarray:
+                     relevant: list[int], wmargins: np.ndarray, wsprobs: np.ndarray) -> np.ndarray:
     rows = []
     for j in range(cues.shape[1]):
         m1, m2 = _top(margins[relevant, j])
         p1, p2 = _top(sprobs[relevant, j])
+        w1, _ = _top(wsprobs[:, j])
+        wm, _ = _top(wmargins[:, j])
         rows.append([math.log1p(int(cues[:, j].sum())), float(title_cues[j] > 0), m1, m2, p1, p2,
-                     math.log1p(len(relevant))])
+                     math.log1p(len(relevant)), w1, wm])
     return np.asarray(rows, dtype=np.float32)
+
+
+def windows(vecs: np.ndarray, size: int = WINDOW) -> np.ndarray:
+    """Mean embedding of each run of `size` consecutive sentences, re-normalised (one row if fewer)."""
+    if len(vecs) < 2:
+        return vecs
+    n = min(size, len(vecs))
+    w = np.stack([vecs[i:i + n].mean(axis=0) for i in range(len(vecs) - n + 1)])
+    return (w / np.maximum(np.linalg.norm(w, axis=1, keepdims=True), 1e-9)).astype(np.float32)
+
+
+def pick_evidence(sentences: list[str], sprobs: np.ndarray, margins: np.ndarray, cues: np.ndarray,
+                  j: int) -> list[tuple[int, float]]:
+    """The 1-3 sentences that best show option j, best first, never the same sentence twice.
+
+    A cue for the option lifts a sentence; a sentence the sentence head reads as another option's more than
+    this one's is pushed down, so a neighbouring option's sentence is not reused as this one's evidence.
+    """
+    own = sprobs[:, j]
+    other = np.delete(sprobs, j, axis=1).max(axis=1) if sprobs.shape[1] > 1 else np.zeros_like(own)
+    per_sent = own + margins[:, j] + 0.3 * (cues[:, j] > 0) + 0.1 * np.minimum(cues[:, j], 2) \
+        - 0.5 * np.maximum(0.0, other - own)
+    ranked = [int(i) for i in np.argsort(-per_sent, kind="stable")]
+    best = per_sent[ranked[0]]
+    picked: list[tuple[int, float]] = []
+    seen: set[str] = set()
+    for i in ranked:
+        k = key(sentences[i])
+        if k in seen:
+            continue
+        if picked and not (per_sent[i] >= 0.6 * best and per_sent[i] > 0):
+            break
+        seen.add(k)
+        picked.append((i, round(float(per_sent[i]), 4)))
+        if len(picked) == MAX_EVIDENCE:
+            break
+    return picked
 
 
 class Tagger:
@@ -130,6 +172,17 @@ class Tagger:
         self.gazetteer = Gazetteer(taxonomy)
         self.cues = CueMatcher(taxonomy)
         self.protos = PrototypeScorer(taxonomy, encoder)
+        self._sw: np.ndarray | None = None
+        self._sb: np.ndarray | None = None
+        self._set_head(head)
+
+    def with_head(self, head: Head) -> Tagger:
+        """The same tagger with another head, sharing the compiled gazetteer, cues and prototype vectors."""
+        other = copy.copy(self)
+        Tagger._set_head(other, head)
+        return other
+
+    def _set_head(self, head: Head | None) -> None:
         self.head = head or default_head(self.option_ids)
         self._sw = self._sb = None
         if self.head.sentence_weights and self.head.sentence_bias:
@@ -152,7 +205,7 @@ class Tagger:
         to_embed: list[str] = []
         k = len(self.option_ids)
         for d in docs:
-            lang = d.lang or detect(f"{d.title}\n{d.text}")
+            lang = detect(f"{d.title}\n{d.text}", d.lang)
             sents = split_sentences(d.title, d.text)
             actors = [self.gazetteer.find(s) for s in sents]
             cues = np.zeros((len(sents), k), dtype=np.int32)
@@ -169,11 +222,14 @@ class Tagger:
         for d, lang, sents, actors, cues, relevant, offset in prepared:
             margins = np.zeros((len(sents), k), dtype=np.float32)
             sprobs = np.zeros((len(sents), k), dtype=np.float32)
+            wmargins = wsprobs = np.zeros((0, k), dtype=np.float32)
             if relevant:
                 margins[relevant] = all_margins[offset:offset + len(relevant)]
                 sprobs[relevant] = all_sprobs[offset:offset + len(relevant)]
+                wvecs = windows(vecs[offset:offset + len(relevant)])
+                wmargins, wsprobs = self.protos.margins(wvecs), self._sprobs(wvecs)
             title_cues = cues[0] if d.title.strip() and len(cues) else np.zeros(k)
-            feats = article_features(cues, margins, sprobs, title_cues, relevant)
+            feats = article_features(cues, margins, sprobs, title_cues, relevant, wmargins, wsprobs)
             out.append(Signals(lang, sents, actors, cues, margins, sprobs, feats))
         return out
 
@@ -185,12 +241,9 @@ class Tagger:
                 score = self.head.score(oid, sig.features[j])
                 if score < self.head.threshold[oid]:
                     continue
-                per_sent = sig.sprobs[:, j] + sig.margins[:, j] + 0.2 * np.minimum(sig.cues[:, j], 2)
-                ranked = [int(i) for i in np.argsort(-per_sent, kind="stable")]
-                best = per_sent[ranked[0]]
-                order = [i for i in ranked[:MAX_EVIDENCE] if per_sent[i] >= 0.6 * best and per_sent[i] > 0] or ranked[:1]
-                ev = tuple(Evidence(sig.sentences[i], round(float(per_sent[i]), 4)) for i in order)
-                options.append((OptionTag(oid, round(score, 4), ev), order))
+                picked = pick_evidence(sig.sentences, sig.sprobs, sig.margins, sig.cues, j)
+                ev = tuple(Evidence(sig.sentences[i], sc) for i, sc in picked)
+                options.append((OptionTag(oid, round(score, 4), ev), [i for i, _ in picked]))
             total: Counter[str] = Counter()
             for c in sig.actors:
                 total.update(c)

@@ -387,6 +387,16 @@ def _print_eval(rep: Any, worst: int) -> None:
     out.print(lt)
     a = rep.actors
     out.print(f"actors: P {a.p:.2f}  R {a.r:.2f}  micro-F1 {a.f1:.2f}  (tp {a.tp}, fp {a.fp}, fn {a.fn})")
+    if rep.evidence_checked:
+        out.print(f"evidence: first sentence is the marked one in {rep.evidence_first}/{rep.evidence_checked} correct "
+                  f"tags, or one of the same meaning in {rep.evidence_first + rep.evidence_similar}; "
+                  f"the marked one is among the 1-3 kept in {rep.evidence_any}")
+    misses = [m for m in rep.evidence_misses if not m.get("same_meaning")]
+    if worst and misses:
+        vt = Table("id", "option", "in top 3", "first evidence", "marked sentence", title="evidence misses")
+        for m in misses[:worst]:
+            vt.add_row(m["id"], m["option"], "yes" if m["in_top3"] else "no", m["got"], m["expected"])
+        out.print(vt)
     if worst and rep.errors:
         et = Table("id", "lang", "missed", "extra", "evidence for the extra", "title", title=f"worst {worst} errors")
         for e in rep.errors[:worst]:
@@ -568,6 +578,31 @@ def export_network(
         _fail(e)
     err.print(f"{len(counts)} actor × option edges from {len({c.actor_id for c in counts})} actors; wrote "
               + ", ".join(str(p) for p in paths))
+
+@app.command("cv")
+def cv_cmd(
+    train: Annotated[Path, typer.Argument(help="Labelled JSON Lines (e.g. ../shared/eval/train.jsonl).")],
+    by_lang: Annotated[bool, typer.Option("--by-lang", help="Hold out one language at a time.")] = False,
+    folds: Annotated[int, typer.Option(help="Shuffled folds, without --by-lang.")] = 5,
+    taxonomy: TaxonomyOpt = None,
+    encoder: EncoderOpt = None,
+) -> None:
+    """Cross-validate the tagger on a labelled file, refitting both heads per fold; prints the eval tables."""
+    from extractors.encoders import CachingEncoder, load_encoder
+    from extractors.evaluate import cross_validate, load_labelled, load_sentences
+    from extractors.tagger import Tagger
+    from models.taxonomy import load_taxonomy
+
+    s = _settings(taxonomy=taxonomy, encoder=encoder)
+    try:
+        tax = load_taxonomy(s.taxonomy)
+        items = load_labelled(train)
+        own = load_sentences(s.taxonomy.parent / "option_sentences.jsonl")
+        with err.status(f"cross-validating on {len(items)} articles…"):
+            rep = cross_validate(Tagger(tax, CachingEncoder(load_encoder(s.encoder))), items, own, by_lang, folds)
+    except (OSError, PledgewatchError) as e:
+        _fail(e)
+    _print_eval(rep, 0)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ class TagReport:
 @task(name="tag-batch", cache_policy=NO_CACHE)
 def tag_batch(settings: Settings, batch: list[Untagged]) -> list[TagResult]:
     tagger = build_tagger(settings.taxonomy, settings.encoder)
-    return tagger.tag_batch([Doc(a.id, a.title, a.text, None) for a in batch])
+    return tagger.tag_batch([Doc(a.id, a.title, a.text, a.lang) for a in batch])
 
 
 def tag_articles(

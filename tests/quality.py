@@ -30,7 +30,7 @@ def sample_items() -> list[Labelled]:
         for a in parse_feed(fetched).articles:
             lab = labels[a.url]
             items.append(Labelled(Doc(a.id, a.title, a.text, lab["lang"]), frozenset(lab["options"]),
-                                  frozenset(lab["actors"])))
+                                  frozenset(lab["actors"]), dict(lab.get("evidence") or {})))
     return items
 
 

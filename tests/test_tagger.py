@@ -6,10 +6,13 @@ import numpy as np
 import pytest
 
 from extractors.actors import Gazetteer
-from extractors.encoders import Encoder, load_encoder
+from extractors.encoders import CachingEncoder, Encoder, load_encoder
+from extractors.evaluate import Labelled, score
 from extractors.language import detect
-from extractors.tagger import Doc
+from extractors.sentences import split_sentences
+from extractors.tagger import Doc, pick_evidence, windows
 from flows.tagging import build_tagger
+from models.domain import Evidence, OptionTag, TagResult
 from models.settings import Settings
 from models.taxonomy import load_taxonomy
 
@@ -29,6 +32,10 @@ def gazetteer() -> Gazetteer:
         ("The White House and Downing Street disagreed; Donald Trump spoke to Starmer.",
          {"usa": 1, "uk": 1, "trump": 1, "starmer": 1}),
         ("Die Koalition der Willigen traf sich mit Selenskyj.", {"coalition_of_the_willing": 1, "zelensky": 1}),
+        ("Русия отхвърли думите на Зеленски за НАТО.", {"russia": 1, "zelensky": 1, "nato": 1}),
+        ("Rusiya Ukraynaya qoşun yeridilməsinə qarşıdır.", {"russia": 1, "ukraine": 1}),
+        ("روسیه با عضویت اوکراین در ناتو مخالف است.", {"russia": 1, "ukraine": 1, "nato": 1}),
+        ("Oroszország szerint Ukrajnának nincs helye a NATO-ban.", {"russia": 1, "ukraine": 1, "nato": 1}),
     ],
 )
 def test_inflected_forms_and_metonyms(gazetteer: Gazetteer, sentence: str, expected: dict[str, int]) -> None:
@@ -50,6 +57,77 @@ def test_ukrainian_and_russian_are_told_apart() -> None:
     assert detect("Україна отримає гарантії безпеки від партнерів.") == "uk"
     assert detect("Россия отвергла идею размещения иностранных войск.") == "ru"
     assert detect("Die Bundesregierung lehnt eine Entsendung von Soldaten ab.") == "de"
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("Русия отхвърли идеята за разполагане на чуждестранни войски в Украйна, съобщи Кремъл.", "bg"),
+        ("Ресей Украинаға шетелдік әскерлерді орналастыру идеясын қабылдамады.", "kk"),
+        ("Русија је одбацила идеју о распоређивању страних трупа у Украјини, саопштио је Кремљ.", "sr"),
+        ("Rusiya Ukraynaya xarici qoşunların yerləşdirilməsi ideyasını rədd etdi.", "az"),
+        ("روسیه ایده استقرار نیروهای خارجی در اوکراین را رد کرد.", "fa"),
+        ("Oroszország elutasította a külföldi csapatok ukrajnai telepítésének ötletét.", "hu"),
+    ],
+)
+def test_languages_without_their_own_encoder_are_detected(text: str, lang: str) -> None:
+    assert detect(text) == lang
+
+
+def test_a_declared_language_is_used_unless_the_text_contradicts_it() -> None:
+    assert detect("The government rejects sending soldiers to Ukraine, officials said.", "en-GB") == "en"
+    assert detect("Die Bundesregierung lehnt eine Entsendung von Soldaten in die Ukraine ab.", "en") == "de"
+    assert detect("Україна отримає гарантії безпеки від партнерів.", "ru") == "uk"  # letters beat a wrong feed label
+
+
+def test_sentences_keep_abbreviations_and_drop_a_repeated_headline() -> None:
+    sents = split_sentences("Allies weigh air policing", "Allies weigh air policing.\n\nThe U.S. would help. "
+                            "“We are ready,” Gen. Smith said. Talks go on!")
+    assert sents == ["Allies weigh air policing", "The U.S. would help.", "“We are ready,” Gen. Smith said.",
+                     "Talks go on!"]
+
+
+def test_evidence_never_repeats_a_sentence_and_skips_the_neighbouring_options() -> None:
+    sents = ["Headline on jets", "Headline on jets.", "Troops would guard Kyiv.", "Jets would police the skies."]
+    # columns: troops, air; the sentence head reads sentence 2 as troops, 3 as air
+    sprobs = np.asarray([[0.1, 0.8], [0.1, 0.8], [0.9, 0.75], [0.1, 0.7]], dtype=np.float32)
+    margins = np.zeros_like(sprobs)
+    cues = np.asarray([[0, 0], [0, 0], [1, 0], [0, 1]])
+    picked = [sents[i] for i, _ in pick_evidence(sents, sprobs, margins, cues, 1)]
+    assert picked[0] in ("Headline on jets", "Jets would police the skies.")
+    assert len({p.rstrip(".") for p in picked}) == len(picked)
+    assert "Troops would guard Kyiv." not in picked[:1]
+
+
+def test_windows_average_neighbouring_sentences() -> None:
+    v = np.eye(3, dtype=np.float32)
+    w = windows(v)
+    assert w.shape == (2, 3)
+    assert np.allclose(np.linalg.norm(w, axis=1), 1.0)
+    assert windows(v[:1]).shape == (1, 3)
+
+
+def test_evidence_check_counts_first_and_any_hits() -> None:
+    doc = Doc("a", "T", "One. Two.")
+    item = Labelled(doc, frozenset({"air_sea_shield"}), frozenset(), {"air_sea_shield": "Two."})
+    tag = OptionTag("air_sea_shield", 0.9, (Evidence("One.", 1.0), Evidence("Two.", 0.8)))
+    rep = score(TAXONOMY.option_ids, [item], [TagResult("a", "en", (tag,), (), "v", "t")])
+    assert (rep.evidence_checked, rep.evidence_first, rep.evidence_any) == (1, 0, 1)
+    assert rep.evidence_misses[0]["in_top3"]
+
+
+def test_caching_encoder_encodes_each_sentence_once() -> None:
+    class Fake:  # seam: counts what reaches the inner encoder
+        name, seen = "fake", 0
+
+        def encode(self, texts: list[str]) -> np.ndarray:
+            self.seen += len(texts)
+            return np.ones((len(texts), 2), dtype=np.float32)
+
+    inner = Fake()
+    enc = CachingEncoder(inner)
+    enc.encode(["a", "b", "a"])
+    assert enc.encode(["b", "a"]).shape == (2, 2) and inner.seen == 2
 
 
 class CountingEncoder:
