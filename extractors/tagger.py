@@ -174,6 +174,7 @@ class Tagger:
         self.protos = PrototypeScorer(taxonomy, encoder)
         self._sw: np.ndarray | None = None
         self._sb: np.ndarray | None = None
+        self.stance = stance or load_finder(taxonomy, load_stance_cues(), DATA / "heads", encoder.name)
         self._set_head(head)
 
     def with_head(self, head: Head) -> Tagger:
@@ -188,8 +189,8 @@ class Tagger:
         if self.head.sentence_weights and self.head.sentence_bias:
             self._sw = np.asarray([self.head.sentence_weights[o] for o in self.option_ids], dtype=np.float32)
             self._sb = np.asarray([self.head.sentence_bias[o] for o in self.option_ids], dtype=np.float32)
-        self.stance = stance or load_finder(taxonomy, load_stance_cues(), DATA / "heads", encoder.name)
-        self.version = f"{TAGGER_NAME}+{encoder.name}+{self.head.version}-{self.head.digest}+st{self.stance.version}"
+        self.version = (f"{TAGGER_NAME}+{self.encoder.name}+{self.head.version}-{self.head.digest}"
+                        f"+st{self.stance.version}")
 
     def on_topic(self, actors: list[Counter[str]]) -> bool:
         gate = self.taxonomy.topic_actors
