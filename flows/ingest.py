@@ -13,21 +13,17 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from prefect import flow, task
-from prefect.cache_policies import NO_CACHE
-from prefect.futures import as_completed
-from prefect.task_runners import ThreadPoolTaskRunner
-
 from extractors.dedup import DedupIndex, with_signature
 from extractors.feeds import parse_feed
 from extractors.fetch import PAGE_ACCEPT, fetch
 from extractors.fulltext import OK, apply_full_text
 from extractors.politeness import HostGate, health_after, plan_fetch
+from flows.runtime import NO_CACHE, as_completed, flow, task, threads
 from models.domain import Article, FeedFetch, FeedRecord, FeedState, FetchPlan, ParsedFeed, Source
 from models.errors import TransientError
 from models.settings import Settings
 from models.sources import load_sources
-from storage.db import migrate, writing
+from storage.db import migrate, run_lock, writing
 from storage.reads import feed_article_ids, feed_states, known_articles
 from storage.writes import record_batch, upsert_sources
 
@@ -179,8 +175,13 @@ def _store(
     ]
 
 
-@flow(name="ingest", log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=WORKERS))  # type: ignore[arg-type]
+@flow(name="ingest", log_prints=True, task_runner=threads(WORKERS))
 def ingest_flow(settings: Settings, progress: Callable[[str], None] | None = None) -> IngestReport:
+    with run_lock(settings.db, settings.lock_wait_s):  # one run at a time per database file
+        return _ingest(settings, progress)
+
+
+def _ingest(settings: Settings, progress: Callable[[str], None] | None) -> IngestReport:
     sources = _unique(load_sources(settings.sources))
     now = datetime.now(UTC)
     with writing(settings.db, settings.lock_wait_s) as con:

@@ -5,12 +5,13 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from prefect import flow
-
 from flows.ingest import IngestReport, ingest_flow
 from flows.report import report_flow
+from flows.runtime import flow
 from flows.tag import TagReport, tag_flow
+from flows.tagging import build_tagger
 from models.settings import Settings
+from storage.db import run_lock
 
 
 @dataclass
@@ -24,7 +25,10 @@ class RunReport:
 def pipeline_flow(
     settings: Settings, week: str | None = None, progress: Callable[[str], None] | None = None
 ) -> RunReport:
-    ingested = ingest_flow(settings, progress)
-    tagged = tag_flow(settings, progress)
+    # A bad taxonomy or encoder fails here, before ingest has written anything (the tagger is cached for tag).
+    build_tagger(settings.taxonomy, settings.encoder)
+    with run_lock(settings.db, settings.lock_wait_s):  # one run at a time per database file
+        ingested = ingest_flow(settings, progress)
+        tagged = tag_flow(settings, progress)
     summary = report_flow(settings, week)
     return RunReport(ingested, tagged, summary)

@@ -2,8 +2,7 @@
 
 # No `from __future__ import annotations` here: a served Prefect run builds its parameter model from these
 # annotations and cannot resolve them as strings.
-from prefect import flow
-
+from flows.runtime import flow
 from models.render import render_markdown
 from models.settings import Settings
 from models.taxonomy import load_taxonomy

@@ -6,14 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from prefect import flow, task
-from prefect.cache_policies import NO_CACHE
-
 from extractors.tagger import Doc
+from flows.runtime import NO_CACHE, flow, task
 from flows.tagging import build_tagger
 from models.domain import TagResult
 from models.settings import Settings
-from storage.db import migrate, reading, writing
+from storage.db import migrate, reading, run_lock, writing
 from storage.reads import Untagged, articles_to_tag
 from storage.writes import write_tags
 
@@ -33,6 +31,11 @@ def tag_batch(settings: Settings, batch: list[Untagged]) -> list[TagResult]:
 
 @flow(name="tag")
 def tag_flow(settings: Settings, progress: Callable[[str], None] | None = None) -> TagReport:
+    with run_lock(settings.db, settings.lock_wait_s):  # one run at a time per database file
+        return _tag(settings, progress)
+
+
+def _tag(settings: Settings, progress: Callable[[str], None] | None) -> TagReport:
     tagger = build_tagger(settings.taxonomy, settings.encoder)
     with writing(settings.db, settings.lock_wait_s) as con:
         migrate(con)

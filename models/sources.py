@@ -9,6 +9,7 @@ from pydantic import BaseModel, ValidationError, field_validator
 
 from models.domain import Source
 from models.errors import ConfigError
+from models.validation import first_problem
 
 
 class _Source(BaseModel):
@@ -37,14 +38,21 @@ def resolve_url(url: str, base: Path) -> str:
 
 
 def load_sources(path: Path) -> list[Source]:
-    """Read a sources TOML file. Raises ConfigError naming the file and what to fix."""
+    """Read a sources TOML file. Raises ConfigError naming the file, the entry and key, and what to fix."""
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        parsed = _Sources.model_validate(raw)
     except FileNotFoundError as e:
-        raise ConfigError(f"sources file not found: {path}. Pass --sources FILE.toml.") from e
-    except (tomllib.TOMLDecodeError, ValidationError) as e:
+        raise ConfigError(f"sources file not found: {path}. Pass --sources FILE.toml.", path=path) from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"cannot read sources file {path} ({e}). Pass --sources FILE.toml.", path=path) from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"sources file {path} is not valid TOML: {e}. Fix the syntax.", path=path) from e
+    try:
+        parsed = _Sources.model_validate(raw)
+    except ValidationError as e:
+        key, what = first_problem(e, raw)
         raise ConfigError(
-            f"sources file {path} is invalid: {e}\nIt must hold [[sources]] tables with `name` and `url`."
+            f"sources file {path}: {what}. The file holds [[sources]] tables, each with `name` and an http(s):// or file: `url`.",
+            path=path, key=key,
         ) from e
     return [Source(s.name, resolve_url(s.url, path.parent), s.lang, s.full_text) for s in parsed.sources]

@@ -11,6 +11,7 @@ import duckdb
 
 from models.domain import FeedState, KnownArticle, WeeklyOption, WeeklySummary
 from models.taxonomy import Taxonomy
+from storage.db import translate
 
 
 @dataclass(frozen=True)
@@ -118,10 +119,14 @@ def weekly_summary(
 
 
 def query(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Run a user's SQL on a read-only connection; return column names and rows."""
-    rel = con.execute(sql)
-    columns = [d[0] for d in rel.description] if rel.description else []
-    return columns, rel.fetchall()
+    """Run a user's SQL on a read-only connection; return column names and rows. Its mistakes (syntax, an
+    unknown table, a write statement) raise QueryError or ReadOnlyQuery."""
+    try:
+        rel = con.execute(sql)
+        columns = [d[0] for d in rel.description] if rel.description else []
+        return columns, rel.fetchall()
+    except duckdb.Error as e:
+        raise translate(e, sql=sql) from e
 
 
 def feed_states(con: duckdb.DuckDBPyConnection) -> dict[str, FeedState]:
