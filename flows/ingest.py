@@ -177,12 +177,12 @@ def _store(
 
 @flow(name="ingest", log_prints=True, task_runner=threads(WORKERS))
 def ingest_flow(settings: Settings, progress: Callable[[str], None] | None = None) -> IngestReport:
+    sources = _unique(load_sources(settings.sources))  # a bad file fails before anything is locked or written
     with run_lock(settings.db, settings.lock_wait_s):  # one run at a time per database file
-        return _ingest(settings, progress)
+        return _ingest(settings, sources, progress)
 
 
-def _ingest(settings: Settings, progress: Callable[[str], None] | None) -> IngestReport:
-    sources = _unique(load_sources(settings.sources))
+def _ingest(settings: Settings, sources: list[Source], progress: Callable[[str], None] | None) -> IngestReport:
     now = datetime.now(UTC)
     with writing(settings.db, settings.lock_wait_s) as con:
         migrate(con)

@@ -11,6 +11,7 @@ from flows.runtime import flow
 from flows.tag import TagReport, tag_flow
 from flows.tagging import build_tagger
 from models.settings import Settings
+from models.sources import load_sources
 from storage.db import run_lock
 
 
@@ -25,8 +26,9 @@ class RunReport:
 def pipeline_flow(
     settings: Settings, week: str | None = None, progress: Callable[[str], None] | None = None
 ) -> RunReport:
-    # A bad taxonomy or encoder fails here, before ingest has written anything (the tagger is cached for tag).
-    build_tagger(settings.taxonomy, settings.encoder)
+    # Bad input (sources, taxonomy, encoder) fails here, before anything is locked or written.
+    load_sources(settings.sources)
+    build_tagger(settings.taxonomy, settings.encoder)  # cached: tag_flow gets the same tagger
     with run_lock(settings.db, settings.lock_wait_s):  # one run at a time per database file
         ingested = ingest_flow(settings, progress)
         tagged = tag_flow(settings, progress)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from extractors.tagger import Doc
+from extractors.tagger import Doc, Tagger
 from flows.runtime import NO_CACHE, flow, task
 from flows.tagging import build_tagger
 from models.domain import TagResult
@@ -31,12 +31,12 @@ def tag_batch(settings: Settings, batch: list[Untagged]) -> list[TagResult]:
 
 @flow(name="tag")
 def tag_flow(settings: Settings, progress: Callable[[str], None] | None = None) -> TagReport:
+    tagger = build_tagger(settings.taxonomy, settings.encoder)  # a bad taxonomy or encoder fails before any lock
     with run_lock(settings.db, settings.lock_wait_s):  # one run at a time per database file
-        return _tag(settings, progress)
+        return _tag(settings, tagger, progress)
 
 
-def _tag(settings: Settings, progress: Callable[[str], None] | None) -> TagReport:
-    tagger = build_tagger(settings.taxonomy, settings.encoder)
+def _tag(settings: Settings, tagger: Tagger, progress: Callable[[str], None] | None) -> TagReport:
     with writing(settings.db, settings.lock_wait_s) as con:
         migrate(con)
     with reading(settings.db, settings.lock_wait_s) as con:

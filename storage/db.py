@@ -57,11 +57,7 @@ def translate(e: duckdb.Error, path: Path | None = None, sql: str | None = None)
     if isinstance(e, duckdb.IOException) and _is_lock_error(e):
         return DatabaseLocked(f"{where} is locked by another process ({detail}).", path=path)
     if isinstance(e, duckdb.IOException) and ("not a valid DuckDB database" in detail or "Is a directory" in detail):
-        kind = "a folder" if path is not None and path.is_dir() else "not a DuckDB database"
-        return NotADatabase(
-            f"--db {path} is {kind}: pass the path of a pledgewatch DuckDB file, or a new path to create one.",
-            path=path,
-        )
+        return _not_a_database(path)
     if sql is not None:
         if "read-only mode" in detail:
             m = _STATEMENT.search(detail)
@@ -85,6 +81,26 @@ def translate(e: duckdb.Error, path: Path | None = None, sql: str | None = None)
             path=path,
         )
     return StorageError(f"{where}: {detail}", path=path)
+
+
+def _not_a_database(path: Path | None) -> NotADatabase:
+    kind = "a folder" if path is not None and path.is_dir() else "not a DuckDB database"
+    return NotADatabase(f"--db {path} is {kind}: pass the path of a pledgewatch DuckDB file, or a new path to create one.",
+                        path=path)
+
+
+def check_file(path: Path) -> None:
+    """Raise NotADatabase unless `path` is absent (to be created) or starts like a DuckDB file, before any
+    side file (the run lock) is made next to it. DuckDB's header: an 8-byte checksum, then b"DUCK"."""
+    if not path.exists():
+        return
+    try:
+        with path.open("rb") as f:
+            head = f.read(12)
+    except OSError:
+        raise _not_a_database(path) from None
+    if head[8:12] != b"DUCK":
+        raise _not_a_database(path)
 
 
 def open_db(
@@ -112,7 +128,8 @@ def open_db(
     told = False
     while True:
         try:
-            return duckdb.connect(str(path), read_only=read_only)
+            # No replacement scans: `FROM x` must name a table or view, never a Python variable of the caller.
+            return duckdb.connect(str(path), read_only=read_only, config={"python_enable_replacements": False})
         except duckdb.Error as e:
             if not _is_lock_error(e):
                 raise translate(e, path) from e
@@ -170,6 +187,7 @@ def run_lock(path: Path, wait_s: float = 60.0) -> Iterator[None]:
     """Hold `<db>.run-lock` for a whole run, so a second run waits (up to `wait_s`) instead of interleaving
     its batches with the first. The kernel drops the lock when its process dies, even by SIGKILL."""
     lock = path.with_name(path.name + ".run-lock").absolute()
+    check_file(path)
     with _held_guard:
         if lock in _held:
             fd, depth = _held[lock]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -102,3 +104,18 @@ def rows(db: Path, sql: str) -> list[tuple]:
 def write_sources(path: Path, feeds: list[tuple[str, str]]) -> Path:
     path.write_text("".join(f'[[sources]]\nname = "{n}"\nurl = "{u}"\n\n' for n, u in feeds), encoding="utf-8")
     return path
+
+
+def cli_env(tmp: Path, **extra: str) -> dict[str, str]:
+    """The environment of a real `pledgewatch` process in a test: offline, no PLEDGEWATCH_* from the caller,
+    and no Prefect API or profile (PREFECT_HOME in `tmp`), unless `extra` sets one."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PLEDGEWATCH_", "PREFECT_API", "PREFECT_PROFILE"))}
+    env.update(PYTHONPATH=str(ROOT), HF_HUB_OFFLINE="1", PREFECT_HOME=str(tmp / "prefect-home"))
+    env.update(extra)
+    return env
+
+
+def pledgewatch(*args: str, env: dict[str, str], timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """Run `pledgewatch ARGS…` as its own process (python -m flows.cli) and capture its output."""
+    return subprocess.run([sys.executable, "-m", "flows.cli", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=timeout)
