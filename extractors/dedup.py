@@ -107,25 +107,25 @@ class DedupIndex:
         self._build()
         return len(self._ids)
 
-    def _add(self, aid: str, chash: str, sig: tuple[int, ...]) -> None:
+    def _add(self, aid: str, chash: str, sig: tuple[int, ...], m: MinHash | None = None) -> None:
         if aid in self._ids:
             return
         self._ids.add(aid)
         self._by_hash.setdefault(chash, aid)
         if len(sig) == NUM_PERM:
-            m = _minhash(sig)
+            m = _minhash(sig) if m is None else m
             self._sigs[aid] = m
             self._lsh.insert(aid, m)
 
-    def match(self, article: Article) -> str | None:
-        """The canonical article this one copies, if any (never the article itself)."""
+    def match(self, article: Article, m: MinHash | None = None) -> str | None:
+        """The canonical article this one copies, if any (never the article itself). `m`: its MinHash, if built."""
         self._build()
         same = self._by_hash.get(article.content_hash)
         if same is not None and same != article.id:
             return same
         if len(article.minhash) != NUM_PERM:
             return None
-        m = _minhash(article.minhash)
+        m = _minhash(article.minhash) if m is None else m
         best: tuple[float, str] | None = None
         for cand in self._lsh.query(m):
             if cand == article.id:
@@ -144,9 +144,10 @@ class DedupIndex:
             if a.id in self._ids:
                 out.append(a)
                 continue
-            canonical = self.match(a)
+            m = _minhash(a.minhash) if len(a.minhash) == NUM_PERM else None  # built once, for match and index
+            canonical = self.match(a, m)
             if canonical is None:
-                self._add(a.id, a.content_hash, a.minhash)
+                self._add(a.id, a.content_hash, a.minhash, m)
                 out.append(a)
             else:
                 out.append(replace(a, duplicate_of=canonical))

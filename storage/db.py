@@ -129,7 +129,10 @@ def open_db(
     while True:
         try:
             # No replacement scans: `FROM x` must name a table or view, never a Python variable of the caller.
-            return duckdb.connect(str(path), read_only=read_only, config={"python_enable_replacements": False})
+            con = duckdb.connect(str(path), read_only=read_only, config={"python_enable_replacements": False})
+            if told:
+                LOGGER.info("database %s: got in after waiting %.2fs", path, time.monotonic() - started)
+            return con
         except duckdb.Error as e:
             if not _is_lock_error(e):
                 raise translate(e, path) from e
