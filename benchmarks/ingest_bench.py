@@ -6,7 +6,8 @@ What it does:
 1. writes N RSS files of M items each (distinct ~120-word texts, so parsing and MinHash do real work)
    to a temporary folder and serves them with `python -m http.server` in its own process on 127.0.0.1;
 2. cold: runs `pledgewatch ingest` (python -m flows.cli ingest) as a subprocess on a fresh DuckDB file and
-   reports its wall time and peak RSS (os.wait4), Prefect's temporary API start included;
+   reports its wall time, CPU time and peak RSS (os.wait4). With no PREFECT_API_URL this is the one-shot
+   mode (flows/runtime.py: no Prefect import, no temporary Prefect server); set it to measure recorded runs;
 3. rerun: the same command again (http.server answers If-Modified-Since with 304);
 4. warm flow: in this process, after one warm-up flow run, times `ingest_flow` alone on a fresh DuckDB file
    (what a long-lived `pledgewatch serve` pays per run).
@@ -61,8 +62,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def run_cli(db: Path, sources: Path) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MB) of one `pledgewatch ingest` subprocess."""
+def run_cli(db: Path, sources: Path) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + sys) and peak RSS (MB) of one `pledgewatch ingest` subprocess.
+    CPU time is reported because wall time on a shared machine depends on what else runs."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     t0 = time.monotonic()
     p = subprocess.Popen([sys.executable, "-m", "flows.cli", "ingest", "--db", str(db), "--sources", str(sources)],
@@ -71,7 +73,7 @@ def run_cli(db: Path, sources: Path) -> tuple[float, float]:
     wall = time.monotonic() - t0
     if status != 0:
         raise SystemExit(f"ingest failed ({status}): {p.stderr.read().decode() if p.stderr else ''}")
-    return wall, usage.ru_maxrss / 1024
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def main() -> None:
@@ -79,6 +81,7 @@ def main() -> None:
     ap.add_argument("--feeds", type=int, default=100)
     ap.add_argument("--items", type=int, default=50)
     args = ap.parse_args()
+    load = os.getloadavg()[0]
     rng = random.Random(42)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -95,8 +98,8 @@ def main() -> None:
             sources.write_text("".join(
                 f'[[sources]]\nname = "feed{i}"\nurl = "http://127.0.0.1:{port}/feed{i}.xml"\n\n'
                 for i in range(args.feeds)), encoding="utf-8")
-            cold, cold_rss = run_cli(root / "cold.duckdb", sources)
-            rerun, rerun_rss = run_cli(root / "cold.duckdb", sources)
+            cold, cold_cpu, cold_rss = run_cli(root / "cold.duckdb", sources)
+            rerun, rerun_cpu, rerun_rss = run_cli(root / "cold.duckdb", sources)
 
             import flows  # noqa: F401  (Prefect environment defaults)
             from flows.ingest import ingest_flow
@@ -113,8 +116,10 @@ def main() -> None:
             server.wait()
     print(f"machine: {platform.platform()}, {os.cpu_count()} cpus, Python {platform.python_version()}")
     print(f"feeds x items: {args.feeds} x {args.items}; new articles in warm run: {report.new}")
-    print(f"cold CLI run (fresh db, Prefect temporary API start included): {cold:.1f} s, peak RSS {cold_rss:.0f} MB")
-    print(f"rerun CLI (304s, nothing new): {rerun:.1f} s, peak RSS {rerun_rss:.0f} MB")
+    mode = f"recorded on {os.environ['PREFECT_API_URL']}" if os.environ.get("PREFECT_API_URL") else "one-shot, no Prefect API"
+    print(f"load average at start: {load:.1f}; CLI mode: {mode}")
+    print(f"cold CLI run (fresh db): {cold:.1f} s wall, {cold_cpu:.1f} s CPU, peak RSS {cold_rss:.0f} MB")
+    print(f"rerun CLI (304s, nothing new): {rerun:.1f} s wall, {rerun_cpu:.1f} s CPU, peak RSS {rerun_rss:.0f} MB")
     print(f"warm flow in a running process (fresh db): {warm:.1f} s")
 
 

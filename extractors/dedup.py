@@ -16,11 +16,15 @@ import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
 
 from models.domain import Article, KnownArticle
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 LOGGER = logging.getLogger(__name__)
 
@@ -31,8 +35,16 @@ SHINGLE = 3
 MIN_SHINGLES = 8
 _SEED = 1
 _WORD = re.compile(r"\w+", re.UNICODE)
-# Drawing the permutations costs more than hashing a whole article; they depend only on the seed, so draw once.
-_PERMUTATIONS = MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=SCHEME).permutations
+
+
+@cache
+def _permutations() -> Any:
+    """Drawing the permutations costs more than hashing a whole article; they depend only on the seed, so
+    they are drawn once. datasketch is imported here, not above: it pulls in scipy (1–2 s), which a run
+    with nothing new (every feed 304) never needs."""
+    from datasketch import MinHash
+
+    return MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=SCHEME).permutations
 
 
 def shingles(text: str, k: int = SHINGLE) -> set[bytes]:
@@ -48,7 +60,9 @@ def signature(title: str, text: str) -> tuple[int, ...]:
     sh = shingles(f"{title} {text}")
     if len(sh) < MIN_SHINGLES:
         return ()
-    m = MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=SCHEME, permutations=_PERMUTATIONS)
+    from datasketch import MinHash
+
+    m = MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=SCHEME, permutations=_permutations())
     m.update_batch(list(sh))
     return tuple(int(v) for v in m.hashvalues)
 
@@ -58,46 +72,60 @@ def with_signature(article: Article) -> Article:
 
 
 def _minhash(sig: tuple[int, ...]) -> MinHash:
+    from datasketch import MinHash
+
     return MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=SCHEME, hashvalues=np.asarray(sig, dtype=np.uint64),
-                   permutations=_PERMUTATIONS)
+                   permutations=_permutations())
 
 
 class DedupIndex:
     """Canonical articles seen so far: content hashes and an LSH index over their signatures.
 
-    Build it from stored articles, then feed it new ones in the order they should win.
+    Build it from stored articles, then feed it new ones in the order they should win. The index is built
+    on the first new article, so a run with nothing new does not pay for it.
     """
 
     def __init__(self, known: Iterable[KnownArticle] = (), threshold: float = 0.8) -> None:
         self.threshold = threshold
+        self._known: list[KnownArticle] | None = list(known)
         self._by_hash: dict[str, str] = {}
         self._ids: set[str] = set()
         self._sigs: dict[str, MinHash] = {}
-        self._lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
+        self._lsh: Any = None
+
+    def _build(self) -> None:
+        if self._known is None:
+            return
+        from datasketch import MinHashLSH
+
+        self._lsh = MinHashLSH(threshold=self.threshold, num_perm=NUM_PERM)
+        known, self._known = self._known, None
         for k in known:
             self._add(k.id, k.content_hash, k.minhash)
 
     def __len__(self) -> int:
+        self._build()
         return len(self._ids)
 
-    def _add(self, aid: str, chash: str, sig: tuple[int, ...]) -> None:
+    def _add(self, aid: str, chash: str, sig: tuple[int, ...], m: MinHash | None = None) -> None:
         if aid in self._ids:
             return
         self._ids.add(aid)
         self._by_hash.setdefault(chash, aid)
         if len(sig) == NUM_PERM:
-            m = _minhash(sig)
+            m = _minhash(sig) if m is None else m
             self._sigs[aid] = m
             self._lsh.insert(aid, m)
 
-    def match(self, article: Article) -> str | None:
-        """The canonical article this one copies, if any (never the article itself)."""
+    def match(self, article: Article, m: MinHash | None = None) -> str | None:
+        """The canonical article this one copies, if any (never the article itself). `m`: its MinHash, if built."""
+        self._build()
         same = self._by_hash.get(article.content_hash)
         if same is not None and same != article.id:
             return same
         if len(article.minhash) != NUM_PERM:
             return None
-        m = _minhash(article.minhash)
+        m = _minhash(article.minhash) if m is None else m
         best: tuple[float, str] | None = None
         for cand in self._lsh.query(m):
             if cand == article.id:
@@ -109,14 +137,17 @@ class DedupIndex:
 
     def assign(self, articles: Sequence[Article]) -> list[Article]:
         """Set `duplicate_of` on copies; canonical articles join the index. Already known ids are left as they are."""
+        if articles:
+            self._build()
         out = []
         for a in articles:
             if a.id in self._ids:
                 out.append(a)
                 continue
-            canonical = self.match(a)
+            m = _minhash(a.minhash) if len(a.minhash) == NUM_PERM else None  # built once, for match and index
+            canonical = self.match(a, m)
             if canonical is None:
-                self._add(a.id, a.content_hash, a.minhash)
+                self._add(a.id, a.content_hash, a.minhash, m)
                 out.append(a)
             else:
                 out.append(replace(a, duplicate_of=canonical))

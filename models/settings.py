@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import field_validator
+from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from models.errors import SettingError
 
 DATA = Path(__file__).parent / "data"
 SAMPLE_SOURCES = DATA / "samples" / "sources.toml"
@@ -78,3 +80,33 @@ class Settings(BaseSettings):
     def _db_url(cls, v: object) -> object:
         # Before Path() would fold the slashes of a `duckdb:///…` URL.
         return db_path(v) if isinstance(v, str) else v
+
+
+ENV_PREFIX = "PLEDGEWATCH_"
+_EXPECTED: dict[Any, str] = {float: "a number", int: "a whole number", bool: "true or false", Path: "a path",
+                              str: "text"}
+
+
+def load_settings(**given: Any) -> Settings:
+    """Settings from the environment plus the values given (CLI flags, which win; None means not given).
+    A malformed value raises SettingError naming the variable (or flag), the value and the type expected."""
+    given = {k: v for k, v in given.items() if v is not None}
+    try:
+        return Settings(**given)
+    except ValidationError as e:
+        raise setting_error(e, given) from e
+
+
+def setting_error(e: ValidationError, given: dict[str, Any] | None = None) -> SettingError:
+    """The first problem in a settings ValidationError, as one line a user can act on."""
+    first = e.errors()[0]
+    field = str(first["loc"][0]) if first["loc"] else ""
+    info = Settings.model_fields.get(field)
+    expected = _EXPECTED.get(info.annotation, str(info.annotation)) if info and info.annotation else "another value"
+    setting = f"--{field.replace('_', '-')}" if field in (given or {}) else ENV_PREFIX + field.upper()
+    example = f" (the default is {info.default})" if info is not None else ""
+    more = f"; {len(e.errors()) - 1} more setting(s) are also invalid" if len(e.errors()) > 1 else ""
+    return SettingError(
+        f"{setting}={first.get('input')!r} is not valid: expected {expected}{example}. Fix or unset it{more}.",
+        setting=setting, value=first.get("input"), expected=expected,
+    )

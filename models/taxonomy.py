@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import BaseModel, ValidationError, field_validator
 
 from models.errors import ConfigError
+from models.validation import first_problem
 
 
 class _Option(BaseModel):
@@ -97,18 +98,28 @@ def load_taxonomy(path: Path) -> Taxonomy:
     """Read and validate a taxonomy TOML file. Raises ConfigError naming the file and the problem."""
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        t = _Taxonomy.model_validate(raw)
     except FileNotFoundError as e:
-        raise ConfigError(f"taxonomy file not found: {path}. Pass --taxonomy or set PLEDGEWATCH_TAXONOMY.") from e
-    except (tomllib.TOMLDecodeError, ValidationError) as e:
-        raise ConfigError(f"taxonomy file {path} is invalid: {e}") from e
+        raise ConfigError(f"taxonomy file not found: {path}. Pass --taxonomy or set PLEDGEWATCH_TAXONOMY.",
+                          path=path) from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"cannot read taxonomy file {path} ({e}). Pass --taxonomy FILE.toml.", path=path) from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"taxonomy file {path} is not valid TOML: {e}. Fix the syntax.", path=path) from e
+    try:
+        t = _Taxonomy.model_validate(raw)
+    except ValidationError as e:
+        key, what = first_problem(e, raw)
+        raise ConfigError(f"taxonomy file {path}: {what}. See models/data/taxonomy.toml for the layout.",
+                          path=path, key=key) from e
     ids = [a.id for a in t.actors] + [o.id for o in t.options]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     unknown = sorted(set(t.topic_actors) - {a.id for a in t.actors})
     if unknown:
-        raise ConfigError(f"taxonomy file {path}: topic_actors names unknown actors {unknown}.")
+        raise ConfigError(f"taxonomy file {path}: topic_actors names unknown actors {unknown}.", path=path,
+                          key="topic_actors")
     if dupes:
-        raise ConfigError(f"taxonomy file {path} repeats ids {dupes}; every option and actor id must be unique.")
+        raise ConfigError(f"taxonomy file {path} repeats ids {dupes}; every option and actor id must be unique.",
+                          path=path, key="id")
     return Taxonomy(
         name=t.name,
         version=t.version,

@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 
 from models.domain import FeedState, KnownArticle
+from models.errors import ReadOnlyQuery
 from models.report import (
     ActorOptionWeek,
     EvidenceRow,
@@ -23,6 +24,14 @@ from models.report import (
     week_range,
 )
 from models.taxonomy import Taxonomy
+from storage.db import translate
+
+# What `pledgewatch sql` runs; everything else (INSERT, CREATE, ATTACH, INSTALL, …) is refused up front.
+READ_STATEMENTS = frozenset({
+    duckdb.StatementType.SELECT, duckdb.StatementType.EXPLAIN, duckdb.StatementType.PRAGMA,
+    duckdb.StatementType.CALL, duckdb.StatementType.COPY, duckdb.StatementType.SET,
+    duckdb.StatementType.VARIABLE_SET,
+})
 
 
 @dataclass(frozen=True)
@@ -54,7 +63,24 @@ def articles_to_tag(
 
 
 def query(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Run a user's SQL on a read-only connection; return column names and rows."""
+    """Run a user's SQL on a read-only connection; return column names and rows. Its mistakes (syntax, an
+    unknown table) raise QueryError; a statement that would write, attach or install raises ReadOnlyQuery."""
+    try:
+        for statement in duckdb.extract_statements(sql):
+            if statement.type not in READ_STATEMENTS:
+                kind = statement.type.name
+                raise ReadOnlyQuery(
+                    f"pledgewatch sql is read-only and does not run {kind} statements: it opens the database "
+                    "read-only so it never disturbs a run. Write with the duckdb CLI while no run is going, or "
+                    "export with COPY (SELECT …) TO 'file.csv'.",
+                    sql=sql,
+                )
+        return _table(con, sql)
+    except duckdb.Error as e:
+        raise translate(e, sql=sql) from e
+
+
+def _table(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
     rel = con.execute(sql)
     columns = [d[0] for d in rel.description] if rel.description else []
     return columns, rel.fetchall()
@@ -89,7 +115,7 @@ def existing_ids(con: duckdb.DuckDBPyConnection, ids: Sequence[str]) -> set[str]
 
 def feed_health(con: duckdb.DuckDBPyConnection) -> tuple[list[str], list[tuple[Any, ...]]]:
     """The feed_health view, worst feeds first: columns and rows."""
-    return query(con, "SELECT * FROM feed_health ORDER BY consecutive_failures DESC, name")
+    return _table(con, "SELECT * FROM feed_health ORDER BY consecutive_failures DESC, name")
 
 
 def feed_article_ids(con: duckdb.DuckDBPyConnection, source_urls: list[str]) -> dict[str, frozenset[str]]:
