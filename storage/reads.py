@@ -156,10 +156,11 @@ def report_data(
         copies[w] = copies.get(w, 0) + int(c)
     source_options = tuple(
         SourceOptionWeek(w, s, o, int(n)) for w, s, o, n in con.execute(
-            # weekly_source_option without the language split
+            # weekly_source_option without the language split, for the chart window (spike outlets, normalised
+            # shares); ordered so outlets tied on stories rank by name
             """SELECT c.week, coalesce(s.name, 'unknown'), c.option_id, sum(c.stories)
                FROM trend_option_stories c LEFT JOIN sources s ON s.url = c.source_url
-               WHERE c.week BETWEEN ? AND ? GROUP BY ALL""", [lo, last],
+               WHERE c.week BETWEEN ? AND ? GROUP BY ALL ORDER BY 1, 3, 2""", [window_lo, last],
         ).fetchall()
     )
     actor_options = tuple(
