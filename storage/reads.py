@@ -144,9 +144,10 @@ def report_data(
 ) -> ReportData:
     """The facts for reports on weeks `first`..`last`, plus `history` weeks before (charts, baselines, new actors).
 
-    Option counts and weekly totals are read for every week (the index needs them). The rest comes from the
-    report window's stories and option tags, copied once into temporary tables (allowed on a read-only
-    connection), so the views' joins run once rather than once per query.
+    Counts, shares, feed health, languages and actor x option come from the trend views and their rollups
+    (migration 0003), which hold them already. Only what the report quotes row by row reads the raw tables:
+    the best evidence sentences, stories with no feed date, tagger versions and stances; those filter on the
+    stored `articles.week`, so DuckDB skips the row groups of other weeks.
     """
     span = week_span(con)
     options = tuple((o.id, o.label) for o in taxonomy.options)
@@ -163,17 +164,6 @@ def report_data(
     ).fetchall():
         stories[week] = int(total)
         counts.append(OptionWeek(week, option_id, int(articles)))
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE report_stories AS
-           SELECT article_id, tagger_version, taxonomy_version, week, coalesce(source_name, 'unknown') AS source,
-                  coalesce(lang, '?') AS lang, date_missing, title, url, published_at
-           FROM tagged_articles WHERE week BETWEEN ? AND ?""", [lo, last],
-    )
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE report_tags AS
-           SELECT s.*, o.option_id, o.score FROM report_stories s
-           JOIN option_tags o ON o.article_id = s.article_id AND o.tagger_version = s.tagger_version"""
-    )
     errors = dict(con.execute(
         """SELECT strftime(fetched_at AT TIME ZONE 'UTC', '%G-W%V') || '/' || source_url, arg_max(error, fetched_at)
            FROM fetches WHERE error IS NOT NULL GROUP BY source_url, 1"""
@@ -192,47 +182,65 @@ def report_data(
         copies[w] = copies.get(w, 0) + int(c)
     source_options = tuple(
         SourceOptionWeek(w, s, o, int(n)) for w, s, o, n in con.execute(
-            "SELECT week, source, option_id, count(*) FROM report_tags GROUP BY ALL"
+            # weekly_source_option without the language split, for the chart window (spike outlets, normalised
+            # shares); ordered so outlets tied on stories rank by name
+            """SELECT c.week, coalesce(s.name, 'unknown'), c.option_id, sum(c.stories)
+               FROM trend_option_stories c LEFT JOIN sources s ON s.url = c.source_url
+               WHERE c.week BETWEEN ? AND ? GROUP BY ALL ORDER BY 1, 3, 2""", [window_lo, last],
         ).fetchall()
     )
     actor_options = tuple(
         ActorOptionWeek(w, a, o, int(n), int(ev)) for w, o, a, n, ev in con.execute(
-            # weekly_actor_option's definition, over the window only
-            """SELECT t.week, t.option_id, m.actor_id, count(*),
-                      count(*) FILTER (WHERE list_contains(m.evidence_options, t.option_id))
-               FROM report_tags t
-               JOIN actor_mentions m ON m.article_id = t.article_id AND m.tagger_version = t.tagger_version
-               GROUP BY ALL""",
+            "SELECT week, option_id, actor_id, articles, in_evidence FROM weekly_actor_option WHERE week BETWEEN ? AND ?",
+            [lo, last],
         ).fetchall()
+    )
+    # Raw rows only for the chart window, and only what the report quotes or no rollup holds: the window's
+    # stories with their current tagging, then their option tags. The week filter is on the stored
+    # articles.week, so the scan skips other weeks' row groups; MATERIALIZED makes the filtered articles the
+    # small side of the join rather than a million taggings. Temp tables are allowed on a read-only connection.
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE report_stories AS
+           WITH w AS MATERIALIZED (
+               SELECT id, week, date_missing, title, url, source_url, published_at FROM articles
+               WHERE week BETWEEN ? AND ? AND duplicate_of IS NULL
+           )
+           SELECT w.*, t.tagger_version, t.taxonomy_version
+           FROM w JOIN taggings t ON t.article_id = w.id AND t.is_current""", [window_lo, last],
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE report_tags AS
+           SELECT s.id, s.tagger_version, s.week, s.date_missing, o.option_id, o.score
+           FROM report_stories s JOIN option_tags o ON o.article_id = s.id AND o.tagger_version = s.tagger_version"""
     )
     evidence = tuple(
         EvidenceRow(w, o, sentence, title, url, source, float(score)) for w, o, sentence, title, url, source, score
         in con.execute(
-            """SELECT t.week, t.option_id, e.sentence, t.title, t.url, t.source, t.score
+            """SELECT t.week, t.option_id, e.sentence, s.title, s.url, coalesce(f.name, 'unknown'), t.score
                FROM report_tags t
-               JOIN evidence e ON e.article_id = t.article_id AND e.tagger_version = t.tagger_version
+               JOIN evidence e ON e.article_id = t.id AND e.tagger_version = t.tagger_version
                               AND e.option_id = t.option_id AND e.rank = 1
-               WHERE t.week >= ?
+               JOIN report_stories s ON s.id = t.id
+               LEFT JOIN sources f ON f.url = s.source_url
                QUALIFY row_number() OVER (PARTITION BY t.week, t.option_id
-                                          ORDER BY t.score DESC, t.published_at DESC, t.url) <= 12""",
-            [window_lo],
+                                          ORDER BY t.score DESC, s.published_at DESC, s.url) <= 12"""
         ).fetchall()
     )
     undated: dict[str, dict[str, int]] = {}
     for w, o, n in con.execute(
-        "SELECT week, option_id, count(*) FROM report_tags WHERE date_missing AND week >= ? GROUP BY ALL", [window_lo],
+        "SELECT week, option_id, count(*) FROM report_tags WHERE date_missing GROUP BY ALL"
     ).fetchall():
         undated.setdefault(w, {})[o] = int(n)
     versions = {
         w: (tuple(sorted(tv)), tuple(sorted(xv))) for w, tv, xv in con.execute(
             """SELECT week, list(DISTINCT tagger_version), list(DISTINCT taxonomy_version) FROM report_stories
-               WHERE week >= ? GROUP BY 1""", [window_lo],
+               GROUP BY 1"""
         ).fetchall()
     }
     languages: dict[str, list[tuple[str, int]]] = {}
     for w, lang, n in con.execute(
-        "SELECT week, lang, count(*) FROM report_stories WHERE week >= ? GROUP BY ALL ORDER BY 1, 3 DESC, 2",
-        [window_lo],
+        """SELECT week, coalesce(lang, '?'), sum(stories) FROM trend_stories WHERE week BETWEEN ? AND ?
+           GROUP BY ALL ORDER BY 1, 3 DESC, 2""", [window_lo, last],
     ).fetchall():
         languages.setdefault(w, []).append((lang, int(n)))
     facts = {
@@ -249,9 +257,14 @@ def report_data(
     stances = tuple(
         StanceRow(*r) for r in con.execute(
             # Every earlier position counts for a change, so this reads up to `last`, not only the window.
-            """SELECT week, actor_id, option_id, stance, evidence, title, url, coalesce(source_name, 'unknown'),
-                      published_at
-               FROM current_stances WHERE week <= ? ORDER BY published_at, article_id, actor_id, option_id""",
+            # current_stances' definition with the stances as the small side of the joins
+            """SELECT a.week, s.actor_id, s.option_id, s.stance, s.evidence, a.title, a.url,
+                      coalesce(f.name, 'unknown'), a.published_at
+               FROM stances s
+               JOIN taggings t ON t.article_id = s.article_id AND t.tagger_version = s.tagger_version AND t.is_current
+               JOIN articles a ON a.id = s.article_id AND a.duplicate_of IS NULL
+               LEFT JOIN sources f ON f.url = a.source_url
+               WHERE a.week <= ? ORDER BY a.published_at, s.article_id, s.actor_id, s.option_id""",
             [last],
         ).fetchall()
     )
