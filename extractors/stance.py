@@ -42,7 +42,7 @@ FEATURES = (
 POLARITY = ("oppose", "negated_oppose", "negation", "negated_support", "support", "rejecter_troops", "neutral",
             "quote", "title")
 # Rules that can be switched off for the ablation (as if they were features).
-RULES = ("person_not_state", "clauses")
+RULES = ("person_not_state", "clauses", "inherit_unnamed")
 # A sentence carries an option when it has one of its cues, or a sentence-head probability above this.
 CARRY_SPROB = 0.3
 # Languages whose cues serve a close neighbour that has none of its own (as for option cues).
@@ -180,13 +180,17 @@ class StanceFinder:
                 continue
             named = dict(actors[i])
             inherited = set()
-            if (not named or _PRONOUN.match(sent)) and i > 0:
+            # Pro-drop languages ("Vyjádřil naději, že…") and quotes closed by a bare verb ("…,“ vyhlásil.") name
+            # no person either, though they may name the states and bodies they talk about.
+            unnamed = not named or ("inherit_unnamed" not in self.disabled
+                                    and not any(self.kind.get(a) == "person" for a in named))
+            if (unnamed or _PRONOUN.match(sent)) and i > 0:
                 # "He added that…": the speaker of the previous sentence, when it names exactly one person.
                 prev = [a for a in actors[i - 1] if self.kind.get(a) == "person"]
                 if len(prev) == 1 and prev[0] not in named:
                     named[prev[0]] = 1
                     inherited.add(prev[0])
-            people_states = {self.state_of.get(a) for a in named if self.kind.get(a) == "person"}
+            people_states = {self.state_of.get(a) for a in named if self.kind.get(a) == "person" and a not in inherited}
             if "person_not_state" not in self.disabled:
                 # STANCE.md: a person speaking is labelled as the person, not also as their state.
                 named = {a: n for a, n in named.items() if not (self.kind.get(a) == "state" and a in people_states)}

@@ -169,3 +169,12 @@ def test_tag_file_lines_carry_stances() -> None:
     r = TagResult("a", "en", (), (), "v", "tx", (Stance("macron", "troops_training", "support", 0.83, "…"),))
     assert result_json(r, TAX)["stances"] == [
         {"actor": "macron", "option": "troops_training", "stance": "support", "score": 0.83, "evidence": "…"}]
+
+
+def test_a_sentence_naming_no_person_inherits_the_speaker() -> None:
+    """Pro-drop: the Czech verb carries the speaker; the sentence names only a state, so Zelensky is inherited."""
+    sents = ["Volodymyr Zelenskyj jednal v Paříži.", "Vyjádřil naději, že na Ukrajinu brzy dorazí mnohonárodní síly."]
+    names = {s.actor_id for s in _instances(sents, "cs") if s.sentence == 1}
+    assert "zelensky" in names and _f(_one(_instances(sents, "cs"), "zelensky", "troops_training"), "inherited") == 1
+    off = StanceFinder(TAX, load_stance_cues(), disabled=frozenset({"inherit_unnamed"}))
+    assert "zelensky" not in {s.actor_id for s in _instances(sents, "cs", finder=off) if s.sentence == 1}
