@@ -121,10 +121,12 @@ def test_the_cli_report_starts_no_prefect_and_rejects_bad_weeks(sample_reports: 
     assert done.returncode == 0 and "no prefect 0" in done.stderr, done.stderr
     latest = rows(s.db, "SELECT max(week) FROM tagged_articles")[0][0]
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"{latest}.html", "index.html"]  # --format html: no .md
-    for bad, says in (("garbage", "is not an ISO week"), ("2031-W99", "does not exist"), ("2031-W01", "no stories in 2031-W01")):
+    # A malformed or impossible week is a bad argument (exit 2); a real week with no stories is bad input (exit 1).
+    for bad, code, says in (("garbage", 2, "is not an ISO week"), ("2031-W99", 2, "is not an ISO week"),
+                            ("2031-W01", 1, "no stories in 2031-W01")):
         r = subprocess.run([sys.executable, "-m", "flows.cli", "report", "--db", str(s.db), "--week", bad],
                            capture_output=True, text=True, timeout=120)
-        assert r.returncode == 1 and says in r.stderr and "Traceback" not in r.stderr, r.stderr
+        assert r.returncode == code and says in r.stderr and "Traceback" not in r.stderr, r.stderr
         assert len(r.stderr.strip().splitlines()) == 1
 
 
