@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
-from pydantic import BaseModel, ValidationError, field_validator
+from pydantic import BaseModel, field_validator
 
 from models.domain import Source
-from models.errors import ConfigError
-from models.validation import first_problem
+from models.validation import read_toml, validate
 
 # Bundled feed lists, usable by name (`--sources ukraine-security`): models/data/sources/NAME.toml.
 BUNDLED = Path(__file__).parent / "data" / "sources"
@@ -56,23 +54,9 @@ def load_sources(path: Path) -> list[Source]:
     """Read a sources TOML file (or a bundled list by name). Raises ConfigError naming the file, the entry and key,
     and what to fix."""
     path = resolve_sources(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as e:
-        raise ConfigError(
-            f"sources file not found: {path}. Pass --sources FILE.toml or a bundled list: {', '.join(bundled_names())}.",
-            path=path,
-        ) from e
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"cannot read sources file {path} ({e}). Pass --sources FILE.toml.", path=path) from e
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"sources file {path} is not valid TOML: {e}. Fix the syntax.", path=path) from e
-    try:
-        parsed = _Sources.model_validate(raw)
-    except ValidationError as e:
-        key, what = first_problem(e, raw)
-        raise ConfigError(
-            f"sources file {path}: {what}. The file holds [[sources]] tables, each with `name` and an http(s):// or file: `url`.",
-            path=path, key=key,
-        ) from e
+    raw = read_toml(path, "sources file",
+                    f"Pass --sources FILE.toml or a bundled list: {', '.join(bundled_names())}.",
+                    "Pass --sources FILE.toml.")
+    parsed = validate(_Sources, raw, path, "sources file",
+                      "The file holds [[sources]] tables, each with `name` and an http(s):// or file: `url`.")
     return [Source(s.name, resolve_url(s.url, path.parent), s.lang, s.full_text) for s in parsed.sources]

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ValidationError, field_validator
+from pydantic import BaseModel, field_validator
 
 from models.errors import ConfigError
-from models.validation import first_problem
+from models.validation import read_toml, validate
 
 
 class _Option(BaseModel):
@@ -96,21 +95,8 @@ def _tuples(d: dict[str, list[str]]) -> dict[str, tuple[str, ...]]:
 
 def load_taxonomy(path: Path) -> Taxonomy:
     """Read and validate a taxonomy TOML file. Raises ConfigError naming the file and the problem."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as e:
-        raise ConfigError(f"taxonomy file not found: {path}. Pass --taxonomy or set PLEDGEWATCH_TAXONOMY.",
-                          path=path) from e
-    except (OSError, UnicodeDecodeError) as e:
-        raise ConfigError(f"cannot read taxonomy file {path} ({e}). Pass --taxonomy FILE.toml.", path=path) from e
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"taxonomy file {path} is not valid TOML: {e}. Fix the syntax.", path=path) from e
-    try:
-        t = _Taxonomy.model_validate(raw)
-    except ValidationError as e:
-        key, what = first_problem(e, raw)
-        raise ConfigError(f"taxonomy file {path}: {what}. See models/data/taxonomy.toml for the layout.",
-                          path=path, key=key) from e
+    raw = read_toml(path, "taxonomy file", "Pass --taxonomy or set PLEDGEWATCH_TAXONOMY.", "Pass --taxonomy FILE.toml.")
+    t = validate(_Taxonomy, raw, path, "taxonomy file", "See models/data/taxonomy.toml for the layout.")
     ids = [a.id for a in t.actors] + [o.id for o in t.options]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     unknown = sorted(set(t.topic_actors) - {a.id for a in t.actors})

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+import tomllib
+from pathlib import Path
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
+
+from models.errors import ConfigError
+
+M = TypeVar("M", bound=BaseModel)
 
 
 def where(loc: tuple[int | str, ...], raw: Any) -> str:
@@ -37,3 +43,24 @@ def first_problem(e: ValidationError, raw: Any) -> tuple[str, str]:
         what = f"{where(loc, raw)}: {msg}{got}"
     more = f" ({len(e.errors()) - 1} more problem(s) after this one)" if len(e.errors()) > 1 else ""
     return key, what + more
+
+
+def read_toml(path: Path, kind: str, not_found: str, fix: str) -> Any:
+    """The parsed TOML file `path` (a "sources file", a "taxonomy file"), or ConfigError naming it and what to do."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as e:
+        raise ConfigError(f"{kind} not found: {path}. {not_found}", path=path) from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"cannot read {kind} {path} ({e}). {fix}", path=path) from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{kind} {path} is not valid TOML: {e}. Fix the syntax.", path=path) from e
+
+
+def validate(model: type[M], raw: Any, path: Path, kind: str, layout: str) -> M:
+    """`raw` as `model`, or ConfigError naming the file, the entry and key, and the expected layout."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as e:
+        key, what = first_problem(e, raw)
+        raise ConfigError(f"{kind} {path}: {what}. {layout}", path=path, key=key) from e
