@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from functools import cache
@@ -92,19 +93,23 @@ class DedupIndex:
         self._ids: set[str] = set()
         self._sigs: dict[str, MinHash] = {}
         self._lsh: Any = None
+        self._building = threading.Lock()
 
-    def _build(self) -> None:
-        if self._known is None:
-            return
-        from datasketch import MinHashLSH
+    def build(self) -> None:
+        """Load the stored articles into the index (once; the first use does it too). Thread-safe, so a run
+        can build it in the background while it waits for something else."""
+        with self._building:
+            if self._known is None:
+                return
+            from datasketch import MinHashLSH
 
-        self._lsh = MinHashLSH(threshold=self.threshold, num_perm=NUM_PERM)
-        known, self._known = self._known, None
-        for k in known:
-            self._add(k.id, k.content_hash, k.minhash)
+            self._lsh = MinHashLSH(threshold=self.threshold, num_perm=NUM_PERM)
+            for k in self._known:
+                self._add(k.id, k.content_hash, k.minhash)
+            self._known = None
 
     def __len__(self) -> int:
-        self._build()
+        self.build()
         return len(self._ids)
 
     def _add(self, aid: str, chash: str, sig: tuple[int, ...], m: MinHash | None = None) -> None:
@@ -119,7 +124,7 @@ class DedupIndex:
 
     def match(self, article: Article, m: MinHash | None = None) -> str | None:
         """The canonical article this one copies, if any (never the article itself). `m`: its MinHash, if built."""
-        self._build()
+        self.build()
         same = self._by_hash.get(article.content_hash)
         if same is not None and same != article.id:
             return same
@@ -138,7 +143,7 @@ class DedupIndex:
     def assign(self, articles: Sequence[Article]) -> list[Article]:
         """Set `duplicate_of` on copies; canonical articles join the index. Already known ids are left as they are."""
         if articles:
-            self._build()
+            self.build()
         out = []
         for a in articles:
             if a.id in self._ids:

@@ -6,11 +6,13 @@ import calendar
 import gzip
 import logging
 import zlib
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import feedparser
 
+from extractors.dedup import with_signature
 from extractors.text import clean_text, html_to_text
 from extractors.urls import article_id, content_hash
 from models.domain import Article, FeedFetch, ParsedFeed, Rejection
@@ -125,7 +127,8 @@ def parse_feed(fetch: FeedFetch, max_bytes: int = 20_000_000) -> ParsedFeed:
     # With no Content-Type (file: URLs, careless servers) say application/xml: the XML declaration and the
     # bytes then decide the encoding, as for a local file, and feedparser does not call the feed bozo for it.
     headers = {"content-location": src.url, "content-type": fetch.content_type or "application/xml"}
-    parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False)
+    # Markup becomes plain text here, so rewriting its relative links (feedparser's default) is wasted work.
+    parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False)
     feed_lang = (str(parsed.feed.get("language") or "")).split("-")[0].lower() or None
     articles: list[Article] = []
     rejections: list[Rejection] = []
@@ -154,3 +157,13 @@ def parse_feed(fetch: FeedFetch, max_bytes: int = 20_000_000) -> ParsedFeed:
         else:
             notice = f"feed is not well-formed ({why}); {len(parsed.entries)} items recovered"
     return ParsedFeed(tuple(articles), tuple(rejections), warning, notice)
+
+
+def read_feed(fetch: FeedFetch, max_bytes: int = 20_000_000, sign: bool = True) -> ParsedFeed:
+    """`parse_feed`, then each article's MinHash signature (`sign`): the CPU-bound part of reading a feed, in
+    one call of picklable arguments, so that ingest can run it in a worker process."""
+    parsed = parse_feed(fetch, max_bytes)
+    if not sign:
+        return parsed
+    return replace(parsed, articles=tuple(with_signature(a) for a in parsed.articles))
+

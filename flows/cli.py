@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import atexit
 import csv
 import json
 import logging
+import os
 import re
 import sys
 import time
@@ -117,7 +119,7 @@ def _fail(e: Exception) -> None:
 
 
 @app.callback()
-def main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show INFO logs, Prefect's included.")] = False) -> None:
+def options(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show INFO logs, Prefect's included.")] = False) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if verbose:
         logging.getLogger("prefect").setLevel(logging.INFO)
@@ -650,5 +652,37 @@ def cv_cmd(
     _print_eval(rep, 0)
 
 
+def main() -> None:
+    """The `pledgewatch` command: `app`, then an exit that skips Python's interpreter teardown.
+
+    Freeing the imported modules (scipy, numpy, DuckDB, Prefect) at exit cost 0.3–0.7 s of every command here.
+    Registered first, this exit handler runs last, after every other one (Prefect's included); it shuts
+    logging down, flushes the output and exits with the command's status. Only the command does this:
+    `app` called in-process (tests, a user's Python) exits as usual."""
+    status = [0]
+    atexit.register(_exit_now, status)
+    try:
+        app()
+    except SystemExit as e:
+        status[0] = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+        raise
+    except KeyboardInterrupt:
+        status[0] = 130
+        raise
+    except BaseException:
+        status[0] = 1
+        raise
+
+
+def _exit_now(status: list[int]) -> None:
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing more can be said there
+            pass
+    os._exit(status[0])
+
+
 if __name__ == "__main__":
-    app()
+    main()

@@ -8,6 +8,7 @@ writes finished feeds in batches, one transaction per batch, so a crash loses at
 # No `from __future__ import annotations` here: a served Prefect run builds its parameter model from these
 # annotations and cannot resolve them as strings.
 import logging
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -15,10 +16,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from extractors.dedup import DedupIndex, with_signature
-from extractors.feeds import parse_feed
+from extractors.feeds import read_feed
 from extractors.fetch import PAGE_ACCEPT, fetch
 from extractors.fulltext import OK, apply_full_text
 from extractors.politeness import HostGate, health_after, plan_fetch
+from flows.processes import Offload
 from flows.runtime import NO_CACHE, as_completed, flow, run_logger, task, threads
 from models.domain import Article, FeedFetch, FeedRecord, FeedState, FetchPlan, ParsedFeed, Source
 from models.settings import Settings
@@ -30,6 +32,10 @@ from storage.writes import record_batch, upsert_sources
 LOGGER = logging.getLogger(__name__)
 # Threads for fetch tasks; requests in flight are limited separately by Settings.concurrency and per_host.
 WORKERS = 16
+# From this many feeds due, parsing and MinHash go to worker processes (flows/processes.py); below it, starting
+# them (1–3 s of imports) costs more than the second core gives back.
+OFFLOAD_MIN_FEEDS = 16
+OFFLOAD_PRELOAD = ("extractors.feeds", "datasketch")
 
 
 @dataclass
@@ -71,20 +77,24 @@ class FeedResult:
     note: str | None = None
 
 
-def _read(fetched: FeedFetch, settings: Settings, seen_ids: frozenset[str], gate: HostGate) -> FeedResult:
-    """Parse, fetch full text where asked, sign for dedup. A bad document is logged and kept as an error."""
+def _read(
+    fetched: FeedFetch, settings: Settings, seen_ids: frozenset[str], gate: HostGate, offload: Offload
+) -> FeedResult:
+    """Parse and sign for dedup (in a worker process when `offload` has one), fetch full text where asked. A bad
+    document is logged and kept as an error."""
     if fetched.error is not None or fetched.not_modified:
         return FeedResult(replace(fetched, body=b""), ParsedFeed((), ()))
+    full_text = fetched.source.full_text
     try:
-        parsed = parse_feed(fetched, settings.max_bytes)
+        parsed = offload.run(read_feed, fetched, settings.max_bytes, not full_text)
     except Exception as e:  # feedparser on hostile input: record it, never stop the other feeds
         LOGGER.exception("parsing %s crashed", fetched.source.url)
         parsed = ParsedFeed((), (), warning=f"the parser crashed on this feed ({type(e).__name__}: {e})")
     articles = list(parsed.articles)
     note = None
-    if fetched.source.full_text and articles:
+    if full_text and articles:
         articles, note = _full_text(articles, settings, seen_ids, gate)
-    articles = [with_signature(a) for a in articles]
+        articles = [with_signature(a) for a in articles]  # signed on the text they end with
     return FeedResult(replace(fetched, body=b""), replace(parsed, articles=tuple(articles)), note)
 
 
@@ -111,7 +121,9 @@ RETRY_DELAYS_S = (1.0, 4.0)
 # No task tags: a tagged task run asks the API for concurrency slots, and on a busy API (2,000 feeds against the
 # temporary server) that 503 crashed the whole ingest.
 @task(name="fetch-feed", task_run_name="fetch {source.name}", cache_policy=NO_CACHE)
-def fetch_feed(source: Source, settings: Settings, plan: FetchPlan, seen_ids: frozenset[str], gate: HostGate) -> FeedResult:
+def fetch_feed(
+    source: Source, settings: Settings, plan: FetchPlan, seen_ids: frozenset[str], gate: HostGate, offload: Offload
+) -> FeedResult:
     """Fetch and read one feed. I/O failures (timeouts, 5xx, 429) are retried here, never a bad document, and
     not when the server said when to come back (Retry-After). The last failure is the feed's outcome, one line
     in the report and in `sources`, not an exception for Prefect to log with a traceback."""
@@ -130,7 +142,7 @@ def fetch_feed(source: Source, settings: Settings, plan: FetchPlan, seen_ids: fr
             break
         run_logger(LOGGER).info("feed %s: %s; retry %d of %d", source.name, fetched.error, attempt + 1, FETCH_RETRIES)
         time.sleep(RETRY_DELAYS_S[attempt])
-    return _read(fetched, settings, seen_ids, gate)
+    return _read(fetched, settings, seen_ids, gate, offload)
 
 
 def _plan(sources: Sequence[Source], states: dict[str, FeedState], settings: Settings, now: datetime) -> dict[str, FetchPlan]:
@@ -160,7 +172,7 @@ def _store(
     settings: Settings, results: Sequence[FeedResult], plans: dict[str, FetchPlan],
     states: dict[str, FeedState], index: DedupIndex,
 ) -> list[FeedOutcome]:
-    """Dedup a batch of finished feeds against everything seen so far, then write it in one transaction."""
+    """Dedup a batch of finished feeds against everything seen so far, write it in one transaction, log it."""
     order = sorted(
         (a for r in results for a in r.parsed.articles), key=lambda a: (a.published_at, a.source_url, a.id)
     )
@@ -178,12 +190,14 @@ def _store(
         ))
     with writing(settings.db, settings.lock_wait_s) as con:
         new = record_batch(con, records)
-    return [
+    outcomes = [
         FeedOutcome(rec.fetch.source.name, rec.fetch.source.url, len(rec.articles), new[rec.fetch.source.url],
                     len(rec.rejections), rec.fetch.error, copies=sum(a.duplicate_of is not None for a in rec.articles),
                     warning=rec.warning)
         for rec in records
     ]
+    _log_feeds(outcomes)
+    return outcomes
 
 
 def _log_feeds(outcomes: Sequence[FeedOutcome]) -> None:
@@ -225,22 +239,22 @@ def _ingest(settings: Settings, sources: list[Source], progress: Callable[[str],
             report.feeds.append(FeedOutcome(s.name, s.url, skipped=plans[s.url].skip))
         else:
             due.append(s)
-    futures = [fetch_feed.submit(s, settings, plans[s.url], seen.get(s.url, frozenset()), gate) for s in due]
-    by_future: dict[int, Source] = {id(f): s for f, s in zip(futures, due, strict=True)}
-    batch: list[FeedResult] = []
-    for done, fut in enumerate(as_completed(futures), start=1):
-        batch.append(_result(by_future[id(fut)], fut))
-        if progress:
-            progress(f"fetched {done}/{len(futures)} feeds…")
-        if len(batch) >= settings.ingest_batch:
-            stored = _store(settings, batch, plans, states, index)
-            _log_feeds(stored)
-            report.feeds.extend(stored)
-            batch = []
+    workers = (os.cpu_count() or 1) if len(due) >= OFFLOAD_MIN_FEEDS else 0
+    with Offload(workers, OFFLOAD_PRELOAD, meanwhile=index.build) as offload:
+        futures = [fetch_feed.submit(s, settings, plans[s.url], seen.get(s.url, frozenset()), gate, offload) for s in due]
+        by_future: dict[int, Source] = {id(f): s for f, s in zip(futures, due, strict=True)}
+        batch: list[FeedResult] = []
+        for done, fut in enumerate(as_completed(futures), start=1):
+            batch.append(_result(by_future[id(fut)], fut))
+            if progress:
+                progress(f"fetched {done}/{len(futures)} feeds…")
+            if len(batch) >= settings.ingest_batch:
+                report.feeds.extend(_store(settings, batch, plans, states, index))
+                batch = []
     if batch:
-        stored = _store(settings, batch, plans, states, index)
-        _log_feeds(stored)
-        report.feeds.extend(stored)
+        report.feeds.extend(_store(settings, batch, plans, states, index))
+    if offload.offloaded:
+        run_logger(LOGGER).info("%d feeds parsed in %d worker processes", offload.offloaded, workers)
     position = {s.url: i for i, s in enumerate(sources)}
     report.feeds.sort(key=lambda f: position[f.url])
     return report
