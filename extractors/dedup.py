@@ -12,6 +12,7 @@ so nothing is lost and trend views can count stories instead of copies. Stored a
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import threading
@@ -39,13 +40,13 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 
 
 @cache
-def _permutations() -> Any:
-    """Drawing the permutations costs more than hashing a whole article; they depend only on the seed, so
-    they are drawn once. datasketch is imported here, not above: it pulls in scipy (1–2 s), which a run
-    with nothing new (every feed 304) never needs."""
-    from datasketch import MinHash
-
-    return MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=SCHEME).permutations
+def _permutations() -> np.ndarray:
+    """datasketch 2.0's affine32 permutations for NUM_PERM and the seed, drawn as it draws them: [a, b].
+    They depend only on the seed, so they are drawn once."""
+    gen = np.random.RandomState(_SEED)
+    a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)  # odd: a bijection
+    b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+    return np.array([a, b])
 
 
 def shingles(text: str, k: int = SHINGLE) -> set[bytes]:
@@ -56,16 +57,29 @@ def shingles(text: str, k: int = SHINGLE) -> set[bytes]:
     return {" ".join(words[i : i + k]).encode("utf-8") for i in range(len(words) - k + 1)}
 
 
+def _fmix32(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's finalizer, as datasketch applies it before the permutations (uint32 arithmetic wraps)."""
+    h = h ^ (h >> np.uint32(16))
+    h = h * np.uint32(0x85EBCA6B)
+    h = h ^ (h >> np.uint32(13))
+    h = h * np.uint32(0xC2B2AE35)
+    return h ^ (h >> np.uint32(16))
+
+
 def signature(title: str, text: str) -> tuple[int, ...]:
-    """The MinHash signature of title + text, or () when the text is too short to compare."""
+    """The MinHash signature of title + text, or () when the text is too short to compare.
+
+    The values are exactly those of datasketch's `MinHash(num_perm=64, seed=1, scheme="affine32")` after
+    `update_batch(shingles)` (a test holds them equal), computed here with numpy: importing datasketch costs
+    1–2 s (it pulls in scipy), which each ingest worker process would pay before its first feed. The LSH
+    index (`DedupIndex`) is datasketch's."""
     sh = shingles(f"{title} {text}")
     if len(sh) < MIN_SHINGLES:
         return ()
-    from datasketch import MinHash
-
-    m = MinHash(num_perm=NUM_PERM, seed=_SEED, scheme=SCHEME, permutations=_permutations())
-    m.update_batch(list(sh))
-    return tuple(int(v) for v in m.hashvalues)
+    hv = np.fromiter((int.from_bytes(hashlib.sha1(x).digest()[:4], "little") for x in sh), dtype=np.uint32,
+                     count=len(sh))
+    a, b = _permutations()
+    return tuple(int(v) for v in (_fmix32(hv)[:, None] * a + b).min(axis=0))
 
 
 def with_signature(article: Article) -> Article:

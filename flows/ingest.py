@@ -35,7 +35,7 @@ WORKERS = 16
 # From this many feeds due, parsing and MinHash go to worker processes (flows/processes.py); below it, starting
 # them (1–3 s of imports) costs more than the second core gives back.
 OFFLOAD_MIN_FEEDS = 16
-OFFLOAD_PRELOAD = ("extractors.feeds", "datasketch")
+OFFLOAD_PRELOAD = ("extractors.feeds",)
 
 
 @dataclass

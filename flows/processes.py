@@ -5,8 +5,8 @@ stayed idle while feedparser and MinHash took ~8 s of the ~12 s. `Offload` sends
 
 - The pool comes from a forkserver that imports the named modules once; its workers are forked from it, never
   from this multi-threaded process (forking a process with running threads can deadlock the child).
-- It starts on the first `run`, so a run where every feed answers 304 never pays for it. Starting costs 1–3 s
-  (importing feedparser, lxml, datasketch with scipy), while other feeds are fetched. (Parsing in threads
+- It starts on the first `run`, so a run where every feed answers 304 never pays for it. Starting costs about
+  0.5–1 s (importing feedparser, lxml and numpy), while other feeds are fetched. (Parsing in threads
   meanwhile was slower: the GIL-bound parses and the forkserver's imports fought for the same cores.)
 - Workers exit when this process dies, even by SIGKILL (each watches it), and the forkserver and
   multiprocessing's resource tracker follow once no worker holds their pipes. A killed run leaves no process
@@ -71,7 +71,8 @@ class Offload:
     workers, outside the `with` block, or when the pool could not start or broke."""
 
     def __init__(self, workers: int = 0, preload: Sequence[str] = (), meanwhile: Callable[[], object] | None = None) -> None:
-        """`meanwhile`: work for this process while the pool starts, when it has a core to spare."""
+        """`meanwhile`: work for this process, in a thread of its own, started with the pool (this process has a
+        core to spare while the forkserver imports)."""
         self.workers = workers
         self._preload = list(preload)
         self._meanwhile = meanwhile
@@ -102,16 +103,9 @@ class Offload:
                     ctx.set_forkserver_preload(self._preload)
                     pool = concurrent.futures.ProcessPoolExecutor(
                         self.workers, mp_context=ctx, initializer=_exit_with, initargs=(os.getpid(),))
-                    # submit() itself waits for the forkserver's imports: meanwhile, this thread does other work
-                    first: list[concurrent.futures.Future[bool]] = []
-                    starter = threading.Thread(target=lambda: first.append(pool.submit(_ready)), name="start-workers")
-                    starter.start()
                     if self._meanwhile is not None:
-                        self._meanwhile()
-                    starter.join()
-                    if not first:
-                        raise RuntimeError("the worker pool did not start")
-                    first[0].result()
+                        threading.Thread(target=self._try_meanwhile, name="meanwhile", daemon=True).start()
+                    pool.submit(_ready).result()  # submit() itself waits for the forkserver's imports
                     self._pool = pool
                 except (OSError, ValueError, RuntimeError, BrokenProcessPool) as e:
                     LOGGER.warning("worker processes could not start (%s: %s); the work runs in this process",
@@ -120,6 +114,13 @@ class Offload:
                     if pool is not None:
                         pool.shutdown(wait=False, cancel_futures=True)
             return None if self._inline else self._pool
+
+    def _try_meanwhile(self) -> None:
+        try:
+            if self._meanwhile is not None:
+                self._meanwhile()
+        except Exception:  # its caller does the same work again later, and reports a failure there
+            LOGGER.debug("background work failed; it is done again when needed", exc_info=True)
 
     def run(self, fn: Callable[..., R], *args: Any) -> R:
         pool = None if self._inline else self._started()

@@ -114,3 +114,18 @@ def test_flow_stores_copies_once_and_trend_views_count_stories(server: Server, t
         assert con.execute("SELECT count(*) FROM current_option_tags").fetchone()[0] == 2  # type: ignore[index]
         health = dict(con.execute("SELECT name, copies FROM feed_health").fetchall())
     assert health == {"wire": 0, "paper": 1}
+
+
+@pytest.mark.parametrize("title, text", [
+    ("Allies meet", STORY),
+    ("Коаліція", "Британія і Франція заявили, що коаліція надішле інструкторів до західної України після припинення вогню."),
+    ("同盟", "英国和法国表示 联盟 将 在 停火 后 向 乌克兰 西部 派遣 教官 以 训练 乌克兰 旅"),
+])
+def test_signatures_are_datasketchs_so_stored_ones_stay_comparable(title: str, text: str) -> None:
+    from datasketch import MinHash
+
+    from extractors.dedup import NUM_PERM, SCHEME, shingles
+
+    m = MinHash(num_perm=NUM_PERM, seed=1, scheme=SCHEME)
+    m.update_batch(list(shingles(f"{title} {text}")))
+    assert signature(title, text) == tuple(int(v) for v in m.hashvalues)
