@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from extractors.evaluate import PRF, Labelled
+from extractors.evaluate import PRF, Labelled, load_labelled
 from extractors.stance import Instance, StanceFinder, StanceHead, decide
 from extractors.tagger import Doc, Signals, Tagger
 from models.domain import Stance, TagResult
@@ -225,17 +225,7 @@ def decide_all(head: StanceHead, collected: list[Collected]) -> list[tuple[Stanc
     return [decide(head, c.sentences, c.instances) for c in collected]
 
 
-def load_own(path: Path) -> list[tuple[Labelled, tuple[GoldStance, ...]]]:
-    """The project's own labelled stance examples: {"id", "lang", "title", "text", "stances"} per line."""
-    out = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            o = json.loads(line)
-            gold = tuple(GoldStance(s["actor"], s["option"], s["stance"], s.get("evidence", "")) for s in o["stances"])
-            doc = Doc(str(o["id"]), o.get("title") or "", o["text"], o.get("lang"))
-        except (json.JSONDecodeError, KeyError, TypeError) as e:
-            raise InputError(f"{path} line {n}: expected id, lang, title, text and stances ({e})") from e
-        out.append((Labelled(doc, frozenset(), frozenset()), gold))
-    return out
+def load_pairs(labelled: Path, stances: Path | None = None) -> list[tuple[Labelled, tuple[GoldStance, ...]]]:
+    """Labelled articles with their positions, from two files (dev.jsonl and dev_stance.jsonl) or from one that
+    carries both (the project's own examples, models/data/stance_sentences.jsonl)."""
+    return merge(load_labelled(labelled), load_stances(stances or labelled))

@@ -573,16 +573,15 @@ def fit_stance_head_cmd(
 
     Example: pledgewatch fit-stance-head ../shared/eval/train.jsonl ../shared/eval/train_stance.jsonl
     """
-    from extractors.evaluate import load_labelled
     from extractors.stance import stance_head_path
-    from extractors.stance_eval import collect, fit_stance_head, load_own, load_stances, merge
+    from extractors.stance_eval import collect, fit_stance_head, load_pairs
     from extractors.tagger import Doc
     from flows.tagging import HEADS, build_tagger
 
     s = _settings(taxonomy=taxonomy, encoder=encoder)
     try:
         tagger = build_tagger(s.taxonomy, s.encoder)
-        pairs = merge(load_labelled(train), load_stances(stances)) + (load_own(own) if own else [])
+        pairs = load_pairs(train, stances) + (load_pairs(own) if own else [])
         with err.status(f"fitting the stance head on {len(pairs)} articles…"):
             docs = [Doc(it.doc.id, it.doc.title, it.doc.text) for it, _ in pairs]
             head = fit_stance_head(collect(tagger, tagger.stance, docs), [g for _, g in pairs],

@@ -13,7 +13,7 @@ from extractors.actors import Gazetteer
 from extractors.evaluate import Labelled
 from extractors.options import CueMatcher
 from extractors.stance import FEATURES, POLARITY, Instance, StanceFinder
-from extractors.stance_eval import GoldStance, load_own, load_stances, score_stances
+from extractors.stance_eval import GoldStance, load_pairs, load_stances, score_stances
 from extractors.tagger import Doc
 from models.domain import Stance
 from models.errors import ConfigError, InputError
@@ -129,7 +129,7 @@ def test_stance_files_are_checked(tmp_path: Path) -> None:
 
 
 def test_own_examples_name_actors_the_gazetteer_finds() -> None:
-    own = load_own(DATA / "stance_sentences.jsonl")
+    own = load_pairs(DATA / "stance_sentences.jsonl")
     assert len(own) >= 30 and len({it.doc.lang for it, _ in own}) >= 6
     for it, gold in own:
         text = f"{it.doc.title}\n{it.doc.text}"

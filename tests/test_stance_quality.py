@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from extractors.evaluate import load_labelled
-from extractors.stance_eval import evaluate_stances, load_stances, merge
+from extractors.stance_eval import evaluate_stances, load_pairs
 from flows.tagging import build_tagger
 from models.settings import Settings
 from tests.conftest import ROOT, shared
@@ -17,7 +16,7 @@ FLOOR = floors(ROOT / "tests" / "quality_floors.toml")["stance"]
 
 def test_stance_quality_on_shared_dev() -> None:
     s = Settings()
-    pairs = merge(load_labelled(shared("eval", "dev.jsonl")), load_stances(shared("eval", "dev_stance.jsonl")))
+    pairs = load_pairs(shared("eval", "dev.jsonl"), shared("eval", "dev_stance.jsonl"))
     rep, _ = evaluate_stances(build_tagger(s.taxonomy, s.encoder), pairs)
     summary = (f"position P {rep.position.p:.3f} R {rep.position.r:.3f} F1 {rep.position.f1:.3f}, polarity "
                f"{rep.polarity_accuracy:.3f}, triple F1 {rep.triple.f1:.3f}; per language "
