@@ -87,6 +87,16 @@ def test_sentences_keep_abbreviations_and_drop_a_repeated_headline() -> None:
                      "Talks go on!"]
 
 
+@pytest.mark.parametrize("text", [
+    "NATO'nun 5. Maddesi'ni örnek alan bir güvenlik garantisi içeriyor.",  # an ordinal
+    "5. European fighter jets would be based in Poland to protect Ukraine.",  # a numbered list item
+    "Meloni said on Aug. 27 that an Article 5-like mechanism remains on the table.",
+    "Steve Witkoff, specjalny wysłannik ds. Bliskiego Wschodu, mówił o gwarancjach.",
+])
+def test_ordinals_list_numbers_dates_and_abbreviations_do_not_end_a_sentence(text: str) -> None:
+    assert split_sentences("", text) == [text]
+
+
 def test_evidence_never_repeats_a_sentence_and_skips_the_neighbouring_options() -> None:
     sents = ["Headline on jets", "Headline on jets.", "Troops would guard Kyiv.", "Jets would police the skies."]
     # columns: troops, air; the sentence head reads sentence 2 as troops, 3 as air
