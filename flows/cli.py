@@ -53,6 +53,9 @@ def _errors(verbose: bool) -> Iterator[None]:
         raise typer.Exit(problem.exit_code) from None
     except (typer.Exit, typer.Abort, typer.TyperException, KeyboardInterrupt):  # typer's own, and Ctrl-C
         raise
+    except BrokenPipeError:  # the reader went away (`pledgewatch sql … | head`): nothing to say, nowhere to say it
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit's flush cannot fail again
+        raise typer.Exit(141) from None  # 128 + SIGPIPE, as a shell reports it
     except OSError as e:  # a file the user named: missing, unreadable, a folder
         _line("error", f"{e.filename or ''}: {e.strerror or e}" if e.filename else str(e))
         raise typer.Exit(1) from None

@@ -69,3 +69,24 @@ def test_tag_file_contract(tmp_path: Path) -> None:
     assert 0 < shield["score"] <= 1 and 1 <= len(shield["evidence"]) <= 3
     assert {"ukraine", "zelensky"} <= {x["id"] for x in a["actors"]}
     assert b["lang"] == "uk" and b["options"] == []
+
+
+def test_output_cut_short_by_a_pager_is_not_an_error(tmp_path: Path) -> None:
+    """`pledgewatch sql … | head -1`: the reader leaves early; the command says nothing about it on stderr."""
+    import subprocess
+    import sys
+
+    import duckdb
+
+    from tests.conftest import cli_env
+
+    duckdb.connect(str(tmp_path / "pw.duckdb")).close()
+    proc = subprocess.Popen([sys.executable, "-m", "flows.cli", "sql", "SELECT range FROM range(200000)", "--format", "csv"],
+                            cwd=ROOT, env=cli_env(tmp_path, PLEDGEWATCH_DB=str(tmp_path / "pw.duckdb")),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.readline()
+    proc.stdout.close()  # as `head -1` does
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) in (0, 141)
+    assert err == ""
