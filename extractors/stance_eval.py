@@ -229,3 +229,24 @@ def load_pairs(labelled: Path, stances: Path | None = None) -> list[tuple[Labell
     """Labelled articles with their positions, from two files (dev.jsonl and dev_stance.jsonl) or from one that
     carries both (the project's own examples, models/data/stance_sentences.jsonl)."""
     return merge(load_labelled(labelled), load_stances(stances or labelled))
+
+
+# ------------------------------------------------------------------ evidence ranking
+def evidence_cases(tagger: Tagger, pairs: list[tuple[Labelled, tuple[GoldStance, ...]]]) -> list[tuple[np.ndarray, set[int]]]:
+    """Training cases for the evidence ranker: per labelled option of an article, the features of its sentences
+    and the ones a labelled position on that option quotes (a stance's evidence shows its option)."""
+    from extractors.evidence import features
+
+    docs = [Doc(it.doc.id, it.doc.title, it.doc.text) for it, _ in pairs]
+    out = []
+    for (it, gold), sig in zip(pairs, tagger.signals(docs), strict=True):
+        quoted: dict[str, list[str]] = defaultdict(list)
+        for g in gold:
+            if g.option in it.options and g.evidence:
+                quoted[g.option].append(g.evidence)
+        for option, evidence in quoted.items():
+            shows = {i for i, s in enumerate(sig.sentences) if any(_overlaps(s, e) for e in evidence)}
+            if shows:
+                j = tagger.option_ids.index(option)
+                out.append((features(sig.sentences, sig.sprobs, sig.margins, sig.cues, sig.actors, j), shows))
+    return out

@@ -22,9 +22,11 @@ import numpy as np
 
 from extractors.actors import Gazetteer
 from extractors.encoders import Encoder
+from extractors.evidence import EvidenceRanker, load_ranker, pick
+from extractors.evidence import features as evidence_features
 from extractors.language import detect
 from extractors.options import CueMatcher, PrototypeScorer, sentence_probs
-from extractors.sentences import key, split_sentences
+from extractors.sentences import split_sentences
 from extractors.stance import StanceFinder, load_finder
 from models.domain import ActorMention, Evidence, OptionTag, TagResult
 from models.settings import DATA
@@ -33,7 +35,6 @@ from models.taxonomy import Taxonomy
 
 LOGGER = logging.getLogger(__name__)
 TAGGER_NAME = "pw-tagger-v2"
-MAX_EVIDENCE = 3
 FEATURES = ("cue_log", "title_cue", "max_margin", "top2_margin", "max_sprob", "top2_sprob", "n_relevant_log",
             "max_window_sprob", "max_window_margin")
 WINDOW = 2  # sentences per window: a short passage can show an option that no single sentence shows alone
@@ -135,37 +136,9 @@ def windows(vecs: np.ndarray, size: int = WINDOW) -> np.ndarray:
     return (w / np.maximum(np.linalg.norm(w, axis=1, keepdims=True), 1e-9)).astype(np.float32)
 
 
-def pick_evidence(sentences: list[str], sprobs: np.ndarray, margins: np.ndarray, cues: np.ndarray,
-                  j: int) -> list[tuple[int, float]]:
-    """The 1-3 sentences that best show option j, best first, never the same sentence twice.
-
-    A cue for the option lifts a sentence; a sentence the sentence head reads as another option's more than
-    this one's is pushed down, so a neighbouring option's sentence is not reused as this one's evidence.
-    """
-    own = sprobs[:, j]
-    other = np.delete(sprobs, j, axis=1).max(axis=1) if sprobs.shape[1] > 1 else np.zeros_like(own)
-    per_sent = own + margins[:, j] + 0.3 * (cues[:, j] > 0) + 0.1 * np.minimum(cues[:, j], 2) \
-        - 0.5 * np.maximum(0.0, other - own)
-    ranked = [int(i) for i in np.argsort(-per_sent, kind="stable")]
-    best = per_sent[ranked[0]]
-    picked: list[tuple[int, float]] = []
-    seen: set[str] = set()
-    for i in ranked:
-        k = key(sentences[i])
-        if k in seen:
-            continue
-        if picked and not (per_sent[i] >= 0.6 * best and per_sent[i] > 0):
-            break
-        seen.add(k)
-        picked.append((i, round(float(per_sent[i]), 4)))
-        if len(picked) == MAX_EVIDENCE:
-            break
-    return picked
-
-
 class Tagger:
     def __init__(self, taxonomy: Taxonomy, encoder: Encoder, head: Head | None = None,
-                 stance: StanceFinder | None = None) -> None:
+                 stance: StanceFinder | None = None, evidence: EvidenceRanker | None = None) -> None:
         self.taxonomy = taxonomy
         self.encoder = encoder
         self.option_ids = taxonomy.option_ids
@@ -175,6 +148,7 @@ class Tagger:
         self._sw: np.ndarray | None = None
         self._sb: np.ndarray | None = None
         self.stance = stance or load_finder(taxonomy, load_stance_cues(), DATA / "heads", encoder.name)
+        self.evidence = evidence or load_ranker(DATA / "heads", encoder.name)
         self._set_head(head)
 
     def with_head(self, head: Head) -> Tagger:
@@ -190,7 +164,7 @@ class Tagger:
             self._sw = np.asarray([self.head.sentence_weights[o] for o in self.option_ids], dtype=np.float32)
             self._sb = np.asarray([self.head.sentence_bias[o] for o in self.option_ids], dtype=np.float32)
         self.version = (f"{TAGGER_NAME}+{self.encoder.name}+{self.head.version}-{self.head.digest}"
-                        f"+st{self.stance.version}")
+                        f"+st{self.stance.version}+{self.evidence.version}")
 
     def on_topic(self, actors: list[Counter[str]]) -> bool:
         gate = self.taxonomy.topic_actors
@@ -242,7 +216,8 @@ class Tagger:
                 score = self.head.score(oid, sig.features[j])
                 if score < self.head.threshold[oid]:
                     continue
-                picked = pick_evidence(sig.sentences, sig.sprobs, sig.margins, sig.cues, j)
+                picked = pick(self.evidence, sig.sentences,
+                              evidence_features(sig.sentences, sig.sprobs, sig.margins, sig.cues, sig.actors, j))
                 ev = tuple(Evidence(sig.sentences[i], sc) for i, sc in picked)
                 options.append((OptionTag(oid, round(score, 4), ev), [i for i, _ in picked]))
             total: Counter[str] = Counter()

@@ -564,6 +564,36 @@ def fit_head_cmd(
     err.print(f"wrote {path}; thresholds {head.threshold}")
 
 
+@app.command("fit-evidence")
+def fit_evidence_cmd(
+    train: Annotated[Path, typer.Argument(help="Labelled articles (e.g. ../shared/eval/train.jsonl).")],
+    stances: Annotated[Path, typer.Argument(help="Their labelled positions, whose evidence sentences show the options (e.g. ../shared/eval/train_stance.jsonl).")],
+    taxonomy: TaxonomyOpt = None,
+    encoder: EncoderOpt = None,
+) -> None:
+    """Fit the evidence ranker (which sentences best show an option) for the current heads and encoder.
+    Refit it after `pledgewatch fit`: it reads the sentence head's signals.
+
+    Example: pledgewatch fit-evidence ../shared/eval/train.jsonl ../shared/eval/train_stance.jsonl
+    """
+    from extractors.evidence import fit, ranker_path
+    from extractors.stance_eval import evidence_cases, load_pairs
+    from flows.tagging import HEADS, build_tagger
+
+    s = _settings(taxonomy=taxonomy, encoder=encoder)
+    try:
+        tagger = build_tagger(s.taxonomy, s.encoder)
+        pairs = load_pairs(train, stances)
+        with err.status(f"fitting the evidence ranker on {len(pairs)} articles…"):
+            cases = evidence_cases(tagger, pairs)
+            ranker = fit(cases, version=f"ev-{stances.stem}-{len(cases)}")
+    except (OSError, PledgewatchError) as e:
+        _fail(e)
+    path = ranker_path(HEADS, tagger.encoder.name)
+    ranker.save(path)
+    err.print(f"wrote {path} from {len(cases)} labelled option evidences")
+
+
 @app.command("fit-stance-head")
 def fit_stance_head_cmd(
     train: Annotated[Path, typer.Argument(help="Labelled articles (e.g. ../shared/eval/train.jsonl).")],

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import pytest
 
 from extractors.actors import Gazetteer
 from extractors.encoders import CachingEncoder, Encoder, load_encoder
 from extractors.evaluate import Labelled, score
+from extractors.evidence import EvidenceRanker, features, load_ranker, pick
 from extractors.language import detect
 from extractors.sentences import split_sentences
-from extractors.tagger import Doc, pick_evidence, windows
+from extractors.tagger import Doc, windows
 from flows.tagging import build_tagger
 from models.domain import Evidence, OptionTag, TagResult
-from models.settings import Settings
+from models.settings import DATA, Settings
 from models.taxonomy import load_taxonomy
 
 TAXONOMY = load_taxonomy(Settings().taxonomy)
@@ -103,10 +106,13 @@ def test_evidence_never_repeats_a_sentence_and_skips_the_neighbouring_options() 
     sprobs = np.asarray([[0.1, 0.8], [0.1, 0.8], [0.9, 0.75], [0.1, 0.7]], dtype=np.float32)
     margins = np.zeros_like(sprobs)
     cues = np.asarray([[0, 0], [0, 0], [1, 0], [0, 1]])
-    picked = [sents[i] for i, _ in pick_evidence(sents, sprobs, margins, cues, 1)]
-    assert picked[0] in ("Headline on jets", "Jets would police the skies.")
-    assert len({p.rstrip(".") for p in picked}) == len(picked)
-    assert "Troops would guard Kyiv." not in picked[:1]
+    actors: list[Counter[str]] = [Counter(), Counter(), Counter(), Counter({"nato": 1})]
+    x = features(sents, sprobs, margins, cues, actors, 1)
+    for ranker in (EvidenceRanker.default(), load_ranker(DATA / "heads", "usem3")):  # hand-set and shipped
+        picked = [sents[i] for i, _ in pick(ranker, sents, x)]
+        assert picked[0] in ("Headline on jets", "Jets would police the skies."), ranker.version
+        assert len({p.rstrip(".") for p in picked}) == len(picked)
+        assert "Troops would guard Kyiv." not in picked[:1]
 
 
 def test_windows_average_neighbouring_sentences() -> None:
