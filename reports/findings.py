@@ -488,11 +488,23 @@ def _voices(actors: tuple[tuple[str, int], ...], people: frozenset[str], lead: s
     return f", with {names(named)} most named" if named else ""
 
 
+def _positions(cells: dict[tuple[str, str], tuple[int, int]], option_id: str) -> str:
+    """ "; Macron and Starmer backed it, Lavrov opposed it" from the week's positions on the option (most
+    stories first), or "" when no one took one."""
+    held = {a: counts for (a, o), counts in cells.items() if o == option_id}  # actor -> (support, oppose)
+    parts = []
+    for verb, side in (("backed", 0), ("opposed", 1)):
+        ranked = sorted((a for a, c in held.items() if c[side] > c[1 - side]), key=lambda a: (-held[a][side], a))
+        if ranked:
+            parts.append(f"{names([actor_label(a) for a in ranked[:2]])} {verb} it")
+    return "; " + ", ".join(parts) if parts else ""
+
+
 def narrative(
     week: str, rows: tuple[OptionRow, ...], spikes: tuple[Spike, ...], gaps: tuple[Gap, ...],
     new: tuple[NewActor, ...], facts: WeekFacts, prev_stories: int, partial: bool,
     evidence: dict[str, tuple[EvidenceRow, ...]], actors: dict[str, tuple[tuple[str, int], ...]],
-    people: frozenset[str] = frozenset(),
+    people: frozenset[str] = frozenset(), positions: dict[tuple[str, str], tuple[int, int]] | None = None,
 ) -> tuple[Sentence, ...]:
     """Three to six sentences, each built from the numbers and linked to what shows it."""
 
@@ -510,7 +522,7 @@ def narrative(
         out.append(Sentence(
             f"{lead.label} {'leads' if partial else 'led'} {week}{' so far' if partial else ''} "
             f"({pct(lead.share)} of stories, {points(lead.change)}{so_far})"
-            f"{_voices(actors.get(lead.option_id, ()), people)}.",
+            f"{_positions(positions or {}, lead.option_id) or _voices(actors.get(lead.option_id, ()), people)}.",
             (*ev_links(lead.option_id), Link("table", "#week")),
         ))
         movers = sorted((r for r in rows if r is not lead and round(100 * r.change) != 0),
@@ -585,15 +597,15 @@ def week_report(data: ReportData, week: str, index: _Index | None = None) -> Wee
     evidence = {o: pick_evidence(idx.evidence.get((week, o), [])) for o, _ in data.options}
     actors = {o: top_actors(idx, week, o) for o, _ in data.options}
     partial = is_partial(week, data.fetched_until)
+    stances = who_stands_where(data.stances, data.options, week, window)
     return WeekReport(
         week=week, prev_week=prev, partial=partial, window=window,
         window_stories=zero_filled(window, stories), series=series, gaps=gaps, rows=rows,
         common_sources=common, spikes=spikes, heat=heat_map(idx, week), new_actors=new,
         feeds=feed_rows(idx, week, prev), facts=facts, prev_stories=stories.get(prev, 0),
         narrative=narrative(week, rows, spikes, gaps, new, facts, stories.get(prev, 0), partial, evidence, actors,
-                            frozenset(a for a, kind in data.actor_kinds.items() if kind == "person")),
-        evidence=evidence, top_actors=actors,
-        stances=who_stands_where(data.stances, data.options, week, window),
+                            frozenset(a for a, kind in data.actor_kinds.items() if kind == "person"), stances.cells),
+        evidence=evidence, top_actors=actors, stances=stances,
     )
 
 

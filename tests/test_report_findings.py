@@ -181,6 +181,28 @@ def test_the_narrative_has_three_to_six_linked_sentences_from_the_numbers() -> N
     assert any(link.href.startswith("https://") for s in r.narrative for link in s.links)
 
 
+def test_the_lead_sentence_says_who_backed_and_who_opposed_the_option() -> None:
+    """With stored positions, the narrative names who took one on the leading option (most stories first),
+    not merely who was named near it."""
+    from dataclasses import replace
+
+    from models.report import StanceRow
+
+    stories = steady() + [Story("2026-W48", s, ("article5_guarantee",), ("rubio", "macron")) for s in "abc" * 3]
+    at = datetime(2026, 11, 25, tzinfo=UTC)
+
+    def said(actor: str, stance: str, week: str = "2026-W48") -> StanceRow:
+        return StanceRow(week, actor, "article5_guarantee", stance, f"{actor} spoke", "t", "https://a.example/1", "a", at)
+
+    data = replace(facts(stories), stances=(
+        said("zelensky", "support"), said("zelensky", "support"), said("merz", "support"), said("lavrov", "oppose"),
+        said("rubio", "support", "2026-W47"),  # another week: not this week's position
+    ))
+    first = week_report(data, "2026-W48").narrative[0].text
+    assert first.endswith("; Zelensky and Merz backed it, Lavrov opposed it.")
+    assert "statements by" not in first
+
+
 @pytest.mark.parametrize("bad", ["garbage", "2031-W99", "2026-W00", "2026-47"])
 def test_a_bad_week_is_an_input_error_naming_it(bad: str) -> None:
     with pytest.raises(InputError, match=bad):
