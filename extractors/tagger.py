@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import math
+import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import partial
@@ -143,6 +144,8 @@ class Tagger:
         self.encoder = encoder
         self.option_ids = taxonomy.option_ids
         self.gazetteer = Gazetteer(taxonomy)
+        terms = [t for ts in taxonomy.topic_terms.values() for t in ts]
+        self._topic_terms = re.compile("|".join(f"(?:{t})" for t in terms), re.IGNORECASE) if terms else None
         self.cues = CueMatcher(taxonomy)
         self.protos = PrototypeScorer(taxonomy, encoder)
         self._sw: np.ndarray | None = None
@@ -166,9 +169,12 @@ class Tagger:
         self.version = (f"{TAGGER_NAME}+{self.encoder.name}+{self.head.version}-{self.head.digest}"
                         f"+st{self.stance.version}+{self.evidence.version}")
 
-    def on_topic(self, actors: list[Counter[str]]) -> bool:
+    def on_topic(self, actors: list[Counter[str]], text: str = "") -> bool:
+        """The topic gate: a topic actor named, or a topic term ("Ukrainian ports") in the text."""
         gate = self.taxonomy.topic_actors
-        return not gate or any(gate.intersection(c) for c in actors)
+        if not gate or any(gate.intersection(c) for c in actors):
+            return True
+        return bool(self._topic_terms and self._topic_terms.search(text))
 
     def _sprobs(self, vecs: np.ndarray) -> np.ndarray:
         if self._sw is None or self._sb is None:
@@ -185,7 +191,7 @@ class Tagger:
             actors = [self.gazetteer.find(s) for s in sents]
             cues = np.zeros((len(sents), k), dtype=np.int32)
             relevant: list[int] = []
-            if self.on_topic(actors):
+            if self.on_topic(actors, f"{d.title}\n{d.text}"):
                 cues = np.asarray([self.cues.count(s, lang) for s in sents], dtype=np.int32).reshape(len(sents), k)
                 # Option talk often names no one, so every sentence of an on-topic article is encoded.
                 relevant = list(range(len(sents)))

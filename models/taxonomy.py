@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
@@ -45,6 +46,7 @@ class _Taxonomy(BaseModel):
     name: str
     version: str
     topic_actors: list[str] = []
+    topic_terms: dict[str, list[str]] = {}
     venue_prepositions: dict[str, list[str]] = {}
     options: list[_Option]
     actors: list[_Actor]
@@ -80,6 +82,7 @@ class Taxonomy:
     background: dict[str, tuple[str, ...]]
     venue_prepositions: dict[str, tuple[str, ...]]
     topic_actors: frozenset[str] = frozenset()
+    topic_terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def option_ids(self) -> tuple[str, ...]:
@@ -103,6 +106,13 @@ def load_taxonomy(path: Path) -> Taxonomy:
     if unknown:
         raise ConfigError(f"taxonomy file {path}: topic_actors names unknown actors {unknown}.", path=path,
                           key="topic_actors")
+    for lang, terms in t.topic_terms.items():
+        for term in terms:
+            try:
+                re.compile(term)
+            except re.error as e:
+                raise ConfigError(f"taxonomy file {path}: topic_terms.{lang} {term!r} is not a valid regular "
+                                  f"expression ({e}).", path=path, key=f"topic_terms.{lang}") from e
     if dupes:
         raise ConfigError(f"taxonomy file {path} repeats ids {dupes}; every option and actor id must be unique.",
                           path=path, key="id")
@@ -117,4 +127,5 @@ def load_taxonomy(path: Path) -> Taxonomy:
         background=_tuples(t.background.prototypes),
         venue_prepositions=_tuples(t.venue_prepositions),
         topic_actors=frozenset(t.topic_actors),
+        topic_terms=_tuples(t.topic_terms),
     )
