@@ -564,15 +564,19 @@ def fit_head_cmd(
     err.print(f"wrote {path}; thresholds {head.threshold}")
 
 
+TrainArg = Annotated[Path, typer.Argument(help="Labelled articles (e.g. ../shared/eval/train.jsonl).")]
+StancesArg = Annotated[Path, typer.Argument(help="Their labelled positions, with the sentence that shows each (e.g. ../shared/eval/train_stance.jsonl).")]
+
+
 @app.command("fit-evidence")
 def fit_evidence_cmd(
-    train: Annotated[Path, typer.Argument(help="Labelled articles (e.g. ../shared/eval/train.jsonl).")],
-    stances: Annotated[Path, typer.Argument(help="Their labelled positions, whose evidence sentences show the options (e.g. ../shared/eval/train_stance.jsonl).")],
+    train: TrainArg,
+    stances: StancesArg,
     taxonomy: TaxonomyOpt = None,
     encoder: EncoderOpt = None,
 ) -> None:
     """Fit the evidence ranker (which sentences best show an option) for the current heads and encoder.
-    Refit it after `pledgewatch fit`: it reads the sentence head's signals.
+    Refit it after `pledgewatch fit-head`: it reads the sentence head's signals.
 
     Example: pledgewatch fit-evidence ../shared/eval/train.jsonl ../shared/eval/train_stance.jsonl
     """
@@ -596,8 +600,8 @@ def fit_evidence_cmd(
 
 @app.command("fit-stance-head")
 def fit_stance_head_cmd(
-    train: Annotated[Path, typer.Argument(help="Labelled articles (e.g. ../shared/eval/train.jsonl).")],
-    stances: Annotated[Path, typer.Argument(help="Their labelled positions (e.g. ../shared/eval/train_stance.jsonl).")],
+    train: TrainArg,
+    stances: StancesArg,
     own: Annotated[Path | None, typer.Option(help="Also fit on the project's own stance examples (models/data/stance_sentences.jsonl). Off by default: on dev they cost 0.04 triple F1.", show_default=False)] = None,
     taxonomy: TaxonomyOpt = None,
     encoder: EncoderOpt = None,

@@ -33,7 +33,7 @@ LOGGER = logging.getLogger(__name__)
 # Threads for fetch tasks; requests in flight are limited separately by Settings.concurrency and per_host.
 WORKERS = 16
 # From this many feeds due, parsing and MinHash go to worker processes (flows/processes.py); below it, starting
-# them (1–3 s of imports) costs more than the second core gives back.
+# them (0.5–1 s of imports) costs more than the second core gives back.
 OFFLOAD_MIN_FEEDS = 16
 OFFLOAD_PRELOAD = ("extractors.feeds",)
 

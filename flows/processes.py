@@ -62,6 +62,14 @@ def _exit_with(run: int) -> None:
     threading.Thread(target=watch, name="exit-with-run", daemon=True).start()
 
 
+def _quietly(work: Callable[[], object]) -> None:
+    """Background work whose caller does it again when needed, and reports a failure there."""
+    try:
+        work()
+    except Exception:
+        LOGGER.debug("background work failed; it is done again when needed", exc_info=True)
+
+
 def _ready() -> bool:
     return True
 
@@ -93,8 +101,8 @@ class Offload:
             pool.shutdown(wait=True, cancel_futures=True)
 
     def _started(self) -> concurrent.futures.ProcessPoolExecutor | None:
-        """The pool, started by the first caller; the others wait for it here (1–3 s: the preloaded imports),
-        as they would for a worker anyway."""
+        """The pool, started by the first caller; the others wait for it here (0.5–1 s: the preloaded
+        imports), as they would for a worker anyway."""
         with self._lock:
             if self._pool is None and not self._inline:
                 pool = None
@@ -104,7 +112,7 @@ class Offload:
                     pool = concurrent.futures.ProcessPoolExecutor(
                         self.workers, mp_context=ctx, initializer=_exit_with, initargs=(os.getpid(),))
                     if self._meanwhile is not None:
-                        threading.Thread(target=self._try_meanwhile, name="meanwhile", daemon=True).start()
+                        threading.Thread(target=_quietly, args=(self._meanwhile,), name="meanwhile", daemon=True).start()
                     pool.submit(_ready).result()  # submit() itself waits for the forkserver's imports
                     self._pool = pool
                 except (OSError, ValueError, RuntimeError, BrokenProcessPool) as e:
@@ -114,13 +122,6 @@ class Offload:
                     if pool is not None:
                         pool.shutdown(wait=False, cancel_futures=True)
             return None if self._inline else self._pool
-
-    def _try_meanwhile(self) -> None:
-        try:
-            if self._meanwhile is not None:
-                self._meanwhile()
-        except Exception:  # its caller does the same work again later, and reports a failure there
-            LOGGER.debug("background work failed; it is done again when needed", exc_info=True)
 
     def run(self, fn: Callable[..., R], *args: Any) -> R:
         pool = None if self._inline else self._started()
