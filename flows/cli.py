@@ -542,7 +542,7 @@ def fit_head_cmd(
     c: Annotated[float, typer.Option(help="Inverse regularisation strength of the logistic head.")] = 1.0,
 ) -> None:
     """Fit the sentence head and the per-option decision head for this taxonomy and encoder; used from then on."""
-    from extractors.encoders import load_encoder
+    from extractors.encoders import CachingEncoder, load_encoder
     from extractors.evaluate import fit_head, load_labelled, load_sentences
     from extractors.tagger import Tagger
     from flows.tagging import HEADS, head_path
@@ -555,7 +555,9 @@ def fit_head_cmd(
         items = load_labelled(train)
         with err.status(f"fitting on {len(items)} articles…"):
             own = load_sentences(sentences or s.taxonomy.parent / "option_sentences.jsonl")
-            head = fit_head(Tagger(tax, enc), items, version=f"h-{train.stem}-{len(items)}", sentences=own, c=c)
+            # Cached: cross-fitting encodes the same sentences once per fold.
+            head = fit_head(Tagger(tax, CachingEncoder(enc)), items, version=f"h-{train.stem}-{len(items)}",
+                            sentences=own, c=c)
     except (OSError, PledgewatchError) as e:
         _fail(e)
     HEADS.mkdir(parents=True, exist_ok=True)
