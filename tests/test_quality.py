@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from extractors.evaluate import Labelled, Report, evaluate, load_labelled
-from extractors.tagger import Doc
 from extractors.sentences import key
+from extractors.tagger import Doc
 from flows.tagging import build_tagger
 from models.settings import Settings
 from tests.conftest import ROOT, shared
