@@ -37,7 +37,8 @@ FEATURES = (
     "option_cue", "sprob", "margin", "article_score", "article_tagged",
     "speech", "support", "oppose", "negated_support", "neutral", "report", "quote",
     "subject", "speaker", "inherited", "object_only", "n_actors_log", "person", "state", "org",
-    "ukraine", "nato_article5", "title", "mentions_log", "n_options", "rejecter_troops",
+    "ukraine", "nato_article5", "title", "mentions_log", "n_options", "rejecter_troops", "possessor", "near_verb",
+    "pair_sentences_log",
 )
 POLARITY = ("oppose", "negated_oppose", "negation", "negated_support", "support", "rejecter_troops", "neutral",
             "quote", "title")
@@ -47,6 +48,10 @@ RULES = ("person_not_state", "clauses", "inherit_unnamed")
 CARRY_SPROB = 0.3
 # Languages whose cues serve a close neighbour that has none of its own (as for option cues).
 CUE_LANG = {"bs": "hr", "sr": "hr", "be": "ru"}
+# "Trump's son-in-law", "the Trump administration's push": the actor qualifies a noun, it does not speak.
+_POSSESSOR = re.compile(r"((?:\w+\s+){0,2}\w+)['’]s\b")
+# Words either side of a speech, support or refusal cue within which an actor reads as its holder.
+NEAR_VERB = 40
 _PRONOUN = re.compile(
     r"^\W*(he|she|they|його|він|вона|вони|он|она|они|er|sie|il|elle|lui|lei|on|ona|oni|o|hij|zij|ele)\b",
     re.IGNORECASE,
@@ -109,14 +114,12 @@ class _Patterns:
     def __init__(self, cues: StanceCues) -> None:
         self.cues = cues
         self._compiled: dict[str, dict[str, re.Pattern[str] | None]] = {}
+        self._objects: dict[str, re.Pattern[str] | None] = {}
         quotes = "".join(re.escape(q) for q in cues.quotes)
         self.quote_mark = re.compile(f"[{quotes}]") if quotes else None
         # A quoted span: from an opening mark to the next mark (straight quotes pair with themselves).
         self.quoted = re.compile(f"[{quotes}][^{quotes}]{{3,}}[{quotes}]") if quotes else None
         self.clause_break = re.compile("|".join(cues.clause_breaks), re.IGNORECASE) if cues.clause_breaks else None
-        preps = "|".join(sorted(map(re.escape, set(cues.object_prepositions)), key=len, reverse=True))
-        # A preposition and the (up to three) words it governs: "for Ukraine", "with the United States".
-        self.object_phrase = re.compile(rf"(?<!\w)(?:{preps})\s+(?:\w+\s+){{0,2}}?\w+", re.IGNORECASE) if preps else None
 
     def get(self, lang: str) -> dict[str, re.Pattern[str] | None]:
         lang = CUE_LANG.get(lang, lang)
@@ -127,6 +130,15 @@ class _Patterns:
                 kinds[kind] = re.compile("|".join(f"(?:{p})" for p in ps), re.IGNORECASE) if ps else None
             self._compiled[lang] = kinds
         return self._compiled[lang]
+
+    def object_phrase(self, lang: str) -> re.Pattern[str] | None:
+        """A preposition of the language and the (up to three) words it governs: "for Ukraine", "with the US"."""
+        lang = CUE_LANG.get(lang, lang)
+        if lang not in self._objects:
+            words = sorted(map(re.escape, self.cues.object_prepositions.get(lang, ())), key=len, reverse=True)
+            self._objects[lang] = (re.compile(rf"(?<!\w)(?:{'|'.join(words)})\s+(?:\w+\s+){{0,2}}?\w+", re.IGNORECASE)
+                                   if words else None)
+        return self._objects[lang]
 
 
 class StanceFinder:
@@ -207,11 +219,18 @@ class StanceFinder:
                 if outside != sent:
                     speakers = find(outside)
             objects: set[str] = set()
-            if self.patterns.object_phrase is not None:
-                phrases = self.patterns.object_phrase.findall(sent)
+            object_phrase = self.patterns.object_phrase(lang)
+            if object_phrase is not None:
+                phrases = object_phrase.findall(sent)
                 in_phrases = set(find(" . ".join(phrases))) & set(named) if phrases else set()
                 if in_phrases:  # the second lookup only when a candidate sits in a phrase (the gazetteer is the cost)
-                    objects = in_phrases - set(find(self.patterns.object_phrase.sub(" . ", sent)))
+                    objects = in_phrases - set(find(object_phrase.sub(" . ", sent)))
+            possessors = set(find(" . ".join(_POSSESSOR.findall(sent)))) if "'" in sent or "’" in sent else set()
+            near: set[str] = set()
+            for k in ("speech", "support", "oppose"):
+                m = hits[k]
+                if m is not None:
+                    near |= set(find(sent[max(0, m.start() - NEAR_VERB):m.end() + NEAR_VERB]))
             polar = {j: self._polarity_hits(pats, sent, j, hits, option_cues) for j in options}
             n_actors = len(actors[i])
             for a in named:
@@ -231,6 +250,8 @@ class StanceFinder:
                         float(a in objects), math.log1p(n_actors), float(kind == "person"), float(kind == "state"),
                         float(kind == "org"), float(a == "ukraine"), float(a == "nato" and oid == "article5_guarantee"),
                         float(i == 0 and has_title), math.log1p(total[a]), float(len(options)), rejecter,
+                        float(a in possessors and a not in subjects), float(a in near),
+                        0.0,  # pair_sentences_log, set below once every sentence is seen
                     ]
                     px = [float(bool(h["oppose"]) and not negated_oppose), float(negated_oppose),
                           float(bool(h["negation"])), float(negated_support),
@@ -238,6 +259,12 @@ class StanceFinder:
                           float(i == 0 and has_title)]
                     out.append(Instance(a, oid, i, np.asarray(x, dtype=np.float32) * self._mask,
                                         np.asarray(px, dtype=np.float32) * self._pmask))
+        # An actor that comes back to an option sentence after sentence holds a position more often than one
+        # named once beside it.
+        pairs = Counter((s.actor_id, s.option_id) for s in out)
+        k = FEATURES.index("pair_sentences_log")
+        for s in out:
+            s.x[k] = math.log1p(pairs[(s.actor_id, s.option_id)]) * self._mask[k]
         return out
 
     @staticmethod

@@ -21,7 +21,7 @@ class _Cues(BaseModel):
     troops_rejecters: list[str] = []
     quotes: list[str] = []
     clause_breaks: list[str] = []
-    object_prepositions: list[str] = []
+    object_prepositions: dict[str, list[str]] = {}
     speech: dict[str, list[str]] = {}
     support: dict[str, list[str]] = {}
     oppose: dict[str, list[str]] = {}
@@ -47,7 +47,7 @@ class StanceCues:
     troops_rejecters: frozenset[str]
     quotes: tuple[str, ...]
     clause_breaks: tuple[str, ...]
-    object_prepositions: tuple[str, ...]
+    object_prepositions: dict[str, tuple[str, ...]]  # lang -> words
     patterns: dict[str, dict[str, tuple[str, ...]]]  # kind -> lang -> regular expressions
 
     def for_lang(self, kind: str, lang: str) -> tuple[str, ...]:
@@ -69,6 +69,6 @@ def load_stance_cues(path: Path = STANCE_CUES) -> StanceCues:
         frozenset(c.troops_rejecters),
         tuple(c.quotes),
         tuple(c.clause_breaks),
-        tuple(c.object_prepositions),
+        {lang: tuple(ws) for lang, ws in c.object_prepositions.items()},
         {k: {lang: tuple(ps) for lang, ps in getattr(c, k).items()} for k in KINDS},
     )
