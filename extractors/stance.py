@@ -196,7 +196,10 @@ class StanceFinder:
             # no person either, though they may name the states and bodies they talk about.
             unnamed = not named or ("inherit_unnamed" not in self.disabled
                                     and not any(self.kind.get(a) == "person" for a in named))
-            if (unnamed or _PRONOUN.match(sent)) and i > 0:
+            pronoun = _PRONOUN.match(sent)
+            reported = pats["report"] is not None and pats["report"].search(sent) is not None
+            # "…,” a senior official said." has a speaker of its own, unnamed: nobody is inherited.
+            if (pronoun or (unnamed and not reported)) and i > 0:
                 # "He added that…": the speaker of the previous sentence, when it names exactly one person.
                 prev = [a for a in actors[i - 1] if self.kind.get(a) == "person"]
                 if len(prev) == 1 and prev[0] not in named:
