@@ -92,18 +92,18 @@ def load_ranker(heads: Path, encoder_name: str) -> EvidenceRanker:
 
 
 def pick(ranker: EvidenceRanker, sentences: list[str], x: np.ndarray) -> list[tuple[int, float]]:
-    """The 1–3 best sentences (index, score), best first; a sentence repeated (the headline opening the
-    text) is kept once."""
+    """The 1–3 best sentences (index, score), best first; a sentence repeated is kept once, also when one copy
+    is the other cut short (a headline opens the text with the attribution dropped: "…, the Post reports")."""
     p = ranker.scores(x)
     picked: list[tuple[int, float]] = []
-    seen: set[str] = set()
+    seen: list[str] = []
     for i in (int(i) for i in np.argsort(-p, kind="stable")):
         k = key(sentences[i])
-        if k in seen:
+        if any(k in s or s in k for s in seen):
             continue
         if picked and p[i] < KEEP_RATIO * picked[0][1]:
             break
-        seen.add(k)
+        seen.append(k)
         picked.append((i, round(float(p[i]), 4)))
         if len(picked) == MAX_EVIDENCE:
             break

@@ -101,8 +101,10 @@ def test_ordinals_list_numbers_dates_and_abbreviations_do_not_end_a_sentence(tex
 
 
 def test_evidence_never_repeats_a_sentence_and_skips_the_neighbouring_options() -> None:
-    sents = ["Headline on jets", "Headline on jets.", "Troops would guard Kyiv.", "Jets would police the skies."]
-    # columns: troops, air; the sentence head reads sentence 2 as troops, 3 as air
+    sents = ["Headline on jets", "Headline on jets, the Post reports.", "Troops would guard Kyiv.",
+             "Jets would police the skies."]
+    # columns: troops, air; the sentence head reads sentence 2 as troops, 3 as air; sentence 1 is the headline
+    # again with its attribution
     sprobs = np.asarray([[0.1, 0.8], [0.1, 0.8], [0.9, 0.75], [0.1, 0.7]], dtype=np.float32)
     margins = np.zeros_like(sprobs)
     cues = np.asarray([[0, 0], [0, 0], [1, 0], [0, 1]])
@@ -111,7 +113,7 @@ def test_evidence_never_repeats_a_sentence_and_skips_the_neighbouring_options() 
     for ranker in (EvidenceRanker.default(), load_ranker(DATA / "heads", "usem3")):  # hand-set and shipped
         picked = [sents[i] for i, _ in pick(ranker, sents, x)]
         assert picked[0] in ("Headline on jets", "Jets would police the skies."), ranker.version
-        assert len({p.rstrip(".") for p in picked}) == len(picked)
+        assert sum(p.startswith("Headline on jets") for p in picked) <= 1
         assert "Troops would guard Kyiv." not in picked[:1]
 
 
