@@ -265,9 +265,9 @@ class StanceFinder:
         # An actor that comes back to an option sentence after sentence holds a position more often than one
         # named once beside it.
         pairs = Counter((s.actor_id, s.option_id) for s in out)
-        k = FEATURES.index("pair_sentences_log")
-        for s in out:
-            s.x[k] = math.log1p(pairs[(s.actor_id, s.option_id)]) * self._mask[k]
+        col = FEATURES.index("pair_sentences_log")
+        for inst in out:
+            inst.x[col] = math.log1p(pairs[(inst.actor_id, inst.option_id)]) * self._mask[col]
         return out
 
     @staticmethod
