@@ -229,11 +229,9 @@ class StanceFinder:
                 if in_phrases:  # the second lookup only when a candidate sits in a phrase (the gazetteer is the cost)
                     objects = in_phrases - set(find(object_phrase.sub(" . ", sent)))
             possessors = set(find(" . ".join(_POSSESSOR.findall(sent)))) if "'" in sent or "’" in sent else set()
-            near: set[str] = set()
-            for k in ("speech", "support", "oppose"):
-                m = hits[k]
-                if m is not None:
-                    near |= set(find(sent[max(0, m.start() - NEAR_VERB):m.end() + NEAR_VERB]))
+            spans = [sent[max(0, m.start() - NEAR_VERB):m.end() + NEAR_VERB]
+                     for m in (hits["speech"], hits["support"], hits["oppose"]) if m is not None]
+            near = set(find(" . ".join(spans))) if spans else set()  # one gazetteer pass: it is the cost
             polar = {j: self._polarity_hits(pats, sent, j, hits, option_cues) for j in options}
             n_actors = len(actors[i])
             for a in named:
