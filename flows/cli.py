@@ -117,8 +117,8 @@ def _settings(db: Path | None = None, sources: Path | None = None, taxonomy: Pat
 
 
 def _fail(e: Exception) -> None:
-    """Kept for commands that still call it: the error boundary prints the line."""
-    raise e if isinstance(e, PledgewatchError) else TerminalError(str(e))
+    """Kept for commands that still call it: the error boundary prints the line (a file error as "path: reason")."""
+    raise e if isinstance(e, (PledgewatchError, OSError)) else TerminalError(str(e))
 
 
 @app.callback()

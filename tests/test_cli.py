@@ -37,6 +37,16 @@ def test_sql_on_a_missing_database_says_what_to_do(tmp_path: Path) -> None:
     assert "does not exist yet" in result.output and "pledgewatch run" in result.output
 
 
+@pytest.mark.parametrize("args", [["fit-head", "{missing}"], ["fit-evidence", "{missing}", "{missing}"],
+                                  ["fit-stance-head", "{missing}", "{missing}"], ["cv", "{missing}"],
+                                  ["eval", "{missing}"], ["tag-file", "{missing}"]])
+def test_a_missing_input_file_is_one_line_naming_it(tmp_path: Path, args: list[str]) -> None:
+    missing = str(tmp_path / "train.jsonl")
+    result = runner.invoke(app, [a.format(missing=missing) for a in args])
+    assert result.exit_code == 1
+    assert result.output.strip() == f"error: {missing}: No such file or directory"
+
+
 def test_bad_sources_file_names_the_problem(tmp_path: Path) -> None:
     bad = tmp_path / "s.toml"
     bad.write_text('[[sources]]\nname = "x"\nurl = "ftp://example.org/feed"\n', encoding="utf-8")
