@@ -8,7 +8,9 @@ sentence whose speaker it inherits ("He added that…"), a small feature vector:
 - the option's strength in the sentence and in the article;
 - speech / decision verbs, support verbs, refusal and negation cues, neutral talk, unnamed-source reporting
   (per-language cue lists in models/data/stances.toml);
-- the actor as subject (named before the first verb cue) or as the speaker of a quote (named outside the quote);
+- the actor as subject (named before the first verb cue), as the speaker of a quote (named outside the quote),
+  near a verb cue (holders after the verb: "возьмут на себя Франция"), or as a possessor ("Trump's son-in-law");
+- how many sentences the actor shares with the option;
 - person vs state: a state named with its own leader in the sentence ("Russia's president Putin rejects…")
   is usually the leader's position, not the state's.
 
@@ -196,10 +198,9 @@ class StanceFinder:
             # no person either, though they may name the states and bodies they talk about.
             unnamed = not named or ("inherit_unnamed" not in self.disabled
                                     and not any(self.kind.get(a) == "person" for a in named))
-            pronoun = _PRONOUN.match(sent)
-            reported = pats["report"] is not None and pats["report"].search(sent) is not None
+            hits = self._hits(pats, sent)
             # "…,” a senior official said." has a speaker of its own, unnamed: nobody is inherited.
-            if (pronoun or (unnamed and not reported)) and i > 0:
+            if (_PRONOUN.match(sent) or (unnamed and not hits["report"])) and i > 0:
                 # "He added that…": the speaker of the previous sentence, when it names exactly one person.
                 prev = [a for a in actors[i - 1] if self.kind.get(a) == "person"]
                 if len(prev) == 1 and prev[0] not in named:
@@ -211,7 +212,6 @@ class StanceFinder:
                 named = {a: n for a, n in named.items() if not (self.kind.get(a) == "state" and a in people_states)}
             if not named:
                 continue
-            hits = self._hits(pats, sent)
             verb_at = min((m.start() for k, m in hits.items() if m and k in ("speech", "support", "oppose")),
                           default=-1)
             subjects = find(sent[:verb_at]) if verb_at > 0 else Counter()
