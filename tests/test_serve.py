@@ -73,7 +73,16 @@ class Prefect:
         pytest.fail("the Prefect server did not start within 90 s")
 
     def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
-        r = httpx.post(f"{self.api}{path}", json=body or {}, timeout=10)
+        return self._send("POST", path, body or {})
+
+    def _send(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        """As Prefect's own client does: the server answers 503 for errors worth a retry (its SQLite database
+        busy while `pledgewatch serve` writes schedules), so those are retried with a backoff."""
+        for attempt in range(8):
+            r = httpx.request(method, f"{self.api}{path}", json=body, timeout=10)
+            if r.status_code not in (429, 502, 503) or attempt == 7:
+                break
+            time.sleep(0.25 * 2 ** attempt)
         r.raise_for_status()
         return r.json()
 
@@ -83,7 +92,7 @@ class Prefect:
     def wait_run(self, run_id: str, timeout_s: float, alive: subprocess.Popen[bytes] | None = None) -> dict[str, Any]:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            run = httpx.get(f"{self.api}/flow_runs/{run_id}", timeout=10).json()
+            run = self._send("GET", f"/flow_runs/{run_id}")
             if run["state_type"] in ("COMPLETED", "FAILED", "CRASHED", "CANCELLED"):
                 return run
             if alive is not None and alive.poll() is not None:
