@@ -116,11 +116,6 @@ def _settings(db: Path | None = None, sources: Path | None = None, taxonomy: Pat
     return load_settings(db=db, sources=sources, taxonomy=taxonomy, encoder=encoder, lock_wait_s=wait)
 
 
-def _fail(e: Exception) -> None:
-    """Kept for commands that still call it: the error boundary prints the line (a file error as "path: reason")."""
-    raise e if isinstance(e, (PledgewatchError, OSError)) else TerminalError(str(e))
-
-
 @app.callback()
 def options(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show INFO logs, Prefect's included.")] = False) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -183,10 +178,7 @@ def report(week: WeekOpt = None, first: FromOpt = None, last: ToOpt = None,
     from flows.reporting import NO_DATA, build_reports
 
     formats = ("md", "html") if fmt == "both" else (fmt,)
-    try:
-        built = build_reports(_settings(db, taxonomy=taxonomy, wait=wait), week, first, last, formats, out_dir)
-    except PledgewatchError as e:
-        _fail(e)
+    built = build_reports(_settings(db, taxonomy=taxonomy, wait=wait), week, first, last, formats, out_dir)
     if not built.weeks:
         err.print(NO_DATA.strip())
         return
@@ -243,17 +235,14 @@ def serve(
     from flows.deploy import deployments, serve_all
 
     if not os.environ.get("PREFECT_API_URL"):
-        _fail(ValueError(
+        raise TerminalError(
             "schedules need a Prefect server. Start one with `prefect server start` (from .venv/bin) and set "
             "PREFECT_API_URL=http://127.0.0.1:4200/api, then run `pledgewatch serve` again."
-        ))
-    try:
-        s = _settings(db, sources, taxonomy, encoder).model_copy(update={k: v for k, v in {
-            "ingest_every_s": every, "ingest_cron": cron, "report_cron": report_cron, "report_tz": report_tz,
-        }.items() if v is not None})
-        deployments(s)  # checks the schedules before anything is registered
-    except PledgewatchError as e:
-        _fail(e)
+        )
+    s = _settings(db, sources, taxonomy, encoder).model_copy(update={k: v for k, v in {
+        "ingest_every_s": every, "ingest_cron": cron, "report_cron": report_cron, "report_tz": report_tz,
+    }.items() if v is not None})
+    deployments(s)  # checks the schedules before anything is registered
     ingest = f"cron {s.ingest_cron!r}" if s.ingest_cron else f"every {s.ingest_every_s} s"
     err.print(
         f"serving 'ingest-and-tag/ingest-and-tag' ({ingest}) and 'weekly-report/weekly-report' "
@@ -277,12 +266,9 @@ def retag(
     from flows.retag import retag_flow
     from flows.tag import on_runner
 
-    try:
-        s = _settings(db, taxonomy=taxonomy, encoder=encoder, wait=wait)
-        with err.status("loading the tagger and re-tagging…") as status:
-            rep = on_runner(retag_flow, s)(s, since.replace(tzinfo=UTC) if since else None, all_, status.update)
-    except PledgewatchError as e:
-        _fail(e)
+    s = _settings(db, taxonomy=taxonomy, encoder=encoder, wait=wait)
+    with err.status("loading the tagger and re-tagging…") as status:
+        rep = on_runner(retag_flow, s)(s, since.replace(tzinfo=UTC) if since else None, all_, status.update)
     sm = rep.summary
     t = Table("option", "added", "removed", "kept", title=f"re-tagged {sm.articles} articles with {rep.tagger_version}")
     for o, c in sorted(sm.options.items()):
@@ -302,10 +288,7 @@ def prune(
     """
     from flows.retag import prune as prune_rows
 
-    try:
-        deleted = prune_rows(_settings(db, wait=wait), keep_versions)
-    except PledgewatchError as e:
-        _fail(e)
+    deleted = prune_rows(_settings(db, wait=wait), keep_versions)
     err.print("deleted " + ", ".join(f"{n} {table}" for table, n in deleted.items()) + " rows")
 
 
@@ -329,10 +312,8 @@ def export_parquet(
     try:
         with reading(s.db, s.lock_wait_s) as con:
             written = write_parquet(con, out_dir)
-    except PledgewatchError as e:
-        _fail(e)
     except OSError as e:
-        _fail(ValueError(f"cannot write to {out_dir}: {e}"))
+        raise TerminalError(f"cannot write to {out_dir}: {e}") from e
     for table, n in written.items():
         err.print(f"{table}: {n} rows → {out_dir / table}")
 
@@ -477,17 +458,14 @@ def eval_cmd(
 
     s = _settings(taxonomy=taxonomy, encoder=encoder)
     srep = None
-    try:
-        items = load_labelled(file)
-        tagger = build_tagger(s.taxonomy, s.encoder)
-        with err.status(f"tagging {len(items)} labelled articles…"):
-            rep = evaluate(tagger, items)
-            if stances:
-                pairs = merge(items, load_stances(stances))
-                results = tagger.tag_batch([Doc(it.doc.id, it.doc.title, it.doc.text) for it, _ in pairs])
-                srep = score_stances(pairs, [r.stances for r in results])
-    except (OSError, PledgewatchError) as e:
-        _fail(e)
+    items = load_labelled(file)
+    tagger = build_tagger(s.taxonomy, s.encoder)
+    with err.status(f"tagging {len(items)} labelled articles…"):
+        rep = evaluate(tagger, items)
+        if stances:
+            pairs = merge(items, load_stances(stances))
+            results = tagger.tag_batch([Doc(it.doc.id, it.doc.title, it.doc.text) for it, _ in pairs])
+            srep = score_stances(pairs, [r.stances for r in results])
     _print_eval(rep, worst)
     if srep:
         _print_stance_eval(srep, worst)
@@ -549,17 +527,14 @@ def fit_head_cmd(
     from models.taxonomy import load_taxonomy
 
     s = _settings(taxonomy=taxonomy, encoder=encoder)
-    try:
-        tax = load_taxonomy(s.taxonomy)
-        enc = load_encoder(s.encoder)
-        items = load_labelled(train)
-        with err.status(f"fitting on {len(items)} articles…"):
-            own = load_sentences(sentences or s.taxonomy.parent / "option_sentences.jsonl")
-            # Cached: cross-fitting encodes the same sentences once per fold.
-            head = fit_head(Tagger(tax, CachingEncoder(enc)), items, version=f"h-{train.stem}-{len(items)}",
-                            sentences=own, c=c)
-    except (OSError, PledgewatchError) as e:
-        _fail(e)
+    tax = load_taxonomy(s.taxonomy)
+    enc = load_encoder(s.encoder)
+    items = load_labelled(train)
+    with err.status(f"fitting on {len(items)} articles…"):
+        own = load_sentences(sentences or s.taxonomy.parent / "option_sentences.jsonl")
+        # Cached: cross-fitting encodes the same sentences once per fold.
+        head = fit_head(Tagger(tax, CachingEncoder(enc)), items, version=f"h-{train.stem}-{len(items)}",
+                        sentences=own, c=c)
     HEADS.mkdir(parents=True, exist_ok=True)
     path = head_path(tax, enc.name)
     head.save(path)
@@ -587,14 +562,11 @@ def fit_evidence_cmd(
     from flows.tagging import HEADS, build_tagger
 
     s = _settings(taxonomy=taxonomy, encoder=encoder)
-    try:
-        tagger = build_tagger(s.taxonomy, s.encoder)
-        pairs = load_pairs(train, stances)
-        with err.status(f"fitting the evidence ranker on {len(pairs)} articles…"):
-            cases = evidence_cases(tagger, pairs)
-            ranker = fit(cases, version=f"ev-{stances.stem}-{len(cases)}")
-    except (OSError, PledgewatchError) as e:
-        _fail(e)
+    tagger = build_tagger(s.taxonomy, s.encoder)
+    pairs = load_pairs(train, stances)
+    with err.status(f"fitting the evidence ranker on {len(pairs)} articles…"):
+        cases = evidence_cases(tagger, pairs)
+        ranker = fit(cases, version=f"ev-{stances.stem}-{len(cases)}")
     path = ranker_path(HEADS, tagger.encoder.name)
     ranker.save(path)
     err.print(f"wrote {path} from {len(cases)} labelled option evidences")
@@ -618,15 +590,12 @@ def fit_stance_head_cmd(
     from flows.tagging import HEADS, build_tagger
 
     s = _settings(taxonomy=taxonomy, encoder=encoder)
-    try:
-        tagger = build_tagger(s.taxonomy, s.encoder)
-        pairs = load_pairs(train, stances) + (load_pairs(own) if own else [])
-        with err.status(f"fitting the stance head on {len(pairs)} articles…"):
-            docs = [Doc(it.doc.id, it.doc.title, it.doc.text) for it, _ in pairs]
-            head = fit_stance_head(collect(tagger, tagger.stance, docs), [g for _, g in pairs],
-                                   version=f"sh-{stances.stem}-{len(pairs)}")
-    except (OSError, PledgewatchError) as e:
-        _fail(e)
+    tagger = build_tagger(s.taxonomy, s.encoder)
+    pairs = load_pairs(train, stances) + (load_pairs(own) if own else [])
+    with err.status(f"fitting the stance head on {len(pairs)} articles…"):
+        docs = [Doc(it.doc.id, it.doc.title, it.doc.text) for it, _ in pairs]
+        head = fit_stance_head(collect(tagger, tagger.stance, docs), [g for _, g in pairs],
+                               version=f"sh-{stances.stem}-{len(pairs)}")
     path = stance_head_path(HEADS, tagger.stance.cues, tagger.encoder.name)
     head.save(path)
     err.print(f"wrote {path}; threshold {head.threshold}")
@@ -650,17 +619,14 @@ def export_network(
     from storage.network import stance_counts, write_networks
 
     if fmt not in ("graphml", "csv"):
-        _fail(ValueError(f"--format must be graphml or csv, not {fmt!r}"))
+        raise TerminalError(f"--format must be graphml or csv, not {fmt!r}")
     for w in (from_week, to_week):
         if w is not None and not _ISO_WEEK.fullmatch(w):
-            _fail(ValueError(f"{w!r} is not an ISO week; write it like 2026-W47"))
+            raise TerminalError(f"{w!r} is not an ISO week; write it like 2026-W47")
     s = _settings(db, wait=wait)
-    try:
-        with reading(s.db, s.lock_wait_s) as con:
-            counts = stance_counts(con, from_week, to_week)
-        paths = write_networks(counts, output, fmt)
-    except (OSError, PledgewatchError) as e:
-        _fail(e)
+    with reading(s.db, s.lock_wait_s) as con:
+        counts = stance_counts(con, from_week, to_week)
+    paths = write_networks(counts, output, fmt)
     err.print(f"{len(counts)} actor × option edges from {len({c.actor_id for c in counts})} actors; wrote "
               + ", ".join(str(p) for p in paths))
 
@@ -679,14 +645,11 @@ def cv_cmd(
     from models.taxonomy import load_taxonomy
 
     s = _settings(taxonomy=taxonomy, encoder=encoder)
-    try:
-        tax = load_taxonomy(s.taxonomy)
-        items = load_labelled(train)
-        own = load_sentences(s.taxonomy.parent / "option_sentences.jsonl")
-        with err.status(f"cross-validating on {len(items)} articles…"):
-            rep = cross_validate(Tagger(tax, CachingEncoder(load_encoder(s.encoder))), items, own, by_lang, folds)
-    except (OSError, PledgewatchError) as e:
-        _fail(e)
+    tax = load_taxonomy(s.taxonomy)
+    items = load_labelled(train)
+    own = load_sentences(s.taxonomy.parent / "option_sentences.jsonl")
+    with err.status(f"cross-validating on {len(items)} articles…"):
+        rep = cross_validate(Tagger(tax, CachingEncoder(load_encoder(s.encoder))), items, own, by_lang, folds)
     _print_eval(rep, 0)
 
 
