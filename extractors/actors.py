@@ -3,7 +3,8 @@
 Alias rules (the taxonomy file repeats them for its authors):
 - whole words, case-insensitive; an all-caps alias of at most 5 letters (US, EU, НАТО) is case-sensitive;
 - a trailing `*` makes a stem that takes any inflection (Зеленськ* -> Зеленського);
-- a capital preceded by a venue preposition ("in Paris", "у Парижі") or used as a dateline is a place, not an actor.
+- a capital preceded by a venue preposition ("in Paris", "у Парижі"), followed by a venue suffix ("Paris'te") or
+  used as a dateline is a place, not an actor.
 
 Matching works on word tokens with dictionary lookups, not one regular expression per alias: thousands of
 aliases then cost a few lookups per word. Only the n-gram lengths some alias starting with a word has are tried
@@ -16,9 +17,9 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
+from extractors.text import WORD
 from models.taxonomy import Taxonomy
 
-_WORD = re.compile(r"\w+")
 _DATELINE_AFTER = re.compile(r"\s*(\(|,|—|–|-|:)")
 
 
@@ -52,11 +53,13 @@ class Gazetteer:
                         self._add(alias, _Entry(a.id, capital))
         preps = sorted({p.lower() for ps in taxonomy.venue_prepositions.values() for p in ps}, key=len, reverse=True)
         self._venue = re.compile(rf"(?<!\w)({'|'.join(map(re.escape, preps))})\s+$", re.IGNORECASE) if preps else None
+        suffixes = [x for xs in taxonomy.venue_suffixes.values() for x in xs]
+        self._venue_suffix = re.compile("|".join(f"(?:{x})" for x in suffixes), re.IGNORECASE) if suffixes else None
 
     def _add(self, alias: str, entry: _Entry) -> None:
         stem = alias.endswith("*")
         sensitive = _case_sensitive(alias)
-        tokens = tuple(t if sensitive else t.casefold() for t in _WORD.findall(alias.rstrip("*")))
+        tokens = tuple(t if sensitive else t.casefold() for t in WORD.findall(alias.rstrip("*")))
         if not tokens:
             return
         self._max_tokens = max(self._max_tokens, len(tokens))
@@ -71,6 +74,8 @@ class Gazetteer:
     def _is_venue(self, sentence: str, start: int, end: int) -> bool:
         before = sentence[max(0, start - 30):start]
         if self._venue is not None and self._venue.search(before):
+            return True
+        if self._venue_suffix is not None and self._venue_suffix.match(sentence, end):
             return True
         return not sentence[:start].strip() and bool(_DATELINE_AFTER.match(sentence[end:]))
 
@@ -96,16 +101,20 @@ class Gazetteer:
         return hit
 
     def find(self, sentence: str) -> Counter[str]:
-        spans = list(_WORD.finditer(sentence))
+        spans = list(WORD.finditer(sentence))
         raw = [m.group() for m in spans]
         counts: Counter[str] = Counter()
         taken: dict[str, int] = {}  # actor -> first token after its last match: "Donald Trump" counts once
+        inside = 0  # first token after the last name written in characters: 俄罗斯 inside 白俄罗斯 is not Russia
         for i, word in enumerate(raw):
             lengths, single = self._word(word)
             if not lengths and not single:
                 continue
             for n in (*(n for n in lengths if n <= len(raw) - i), 1):
                 found = single if n == 1 else self._lookup(raw[i:i + n], [w.casefold() for w in raw[i:i + n]])
+                unspaced = n > 1 and all(len(w) == 1 for w in raw[i:i + n])
+                if found and unspaced and i < inside:
+                    continue
                 for e in found:
                     if taken.get(e.actor_id, 0) > i:
                         continue
@@ -113,4 +122,6 @@ class Gazetteer:
                         continue
                     counts[e.actor_id] += 1
                     taken[e.actor_id] = i + n
+                    if unspaced:
+                        inside = max(inside, i + n)
         return counts

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from extractors.text import WORD
 from models.domain import Article, KnownArticle
 
 if TYPE_CHECKING:
@@ -36,7 +36,6 @@ SHINGLE = 3
 # Below this many shingles (roughly a headline with no text) MinHash is noise: only the content hash counts.
 MIN_SHINGLES = 8
 _SEED = 1
-_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 @cache
@@ -51,7 +50,7 @@ def _permutations() -> np.ndarray:
 
 def shingles(text: str, k: int = SHINGLE) -> set[bytes]:
     """Word k-shingles of case-folded text, as bytes for hashing."""
-    words = _WORD.findall(text.casefold())
+    words = WORD.findall(text.casefold())
     if len(words) < k:
         return {" ".join(words).encode("utf-8")} if words else set()
     return {" ".join(words[i : i + k]).encode("utf-8") for i in range(len(words) - k + 1)}

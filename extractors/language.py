@@ -14,10 +14,11 @@ LANGS = (
     "az", "tk", "kk", "uz", "fa", "mk", "sl", "hy", "ky", "tg", "sq",
 )
 # Cyrillic languages told apart by letters only they use, before langid: Kazakh, Serbian/Macedonian,
-# Ukrainian, Russian; Bulgarian writes ъ inside words but none of ы, э, ё.
+# Belarusian (ў), Ukrainian, Russian; Bulgarian writes ъ inside words but none of ы, э, ё.
 _KK_ONLY = re.compile(r"[әғқңөұүһӘҒҚҢӨҰҮҺ]")
 _SR_ONLY = re.compile(r"[ђјљњћџЂЈЉЊЋЏ]")
 _MK_ONLY = re.compile(r"[ѓќѕЃЌЅ]")
+_BE_ONLY = re.compile(r"[ўЎ]")
 _UK_ONLY = re.compile(r"[іїєґІЇЄҐ]")
 _RU_ONLY = re.compile(r"[ыэёЫЭЁ]")
 _BG_HINT = re.compile(r"ъ(?=[а-я])|\b(?:на|за|от|със|че|се)\b")
@@ -51,6 +52,8 @@ def detect(text: str, hint: str | None = None) -> str:
             return "mk"
         if sr >= 3:
             return "sr"
+        if len(_BE_ONLY.findall(sample)) >= 2:  # Belarusian shares і with Ukrainian and ы, э, ё with Russian
+            return "be"
         uk, ru = len(_UK_ONLY.findall(sample)), len(_RU_ONLY.findall(sample))
         if ru == 0 and uk == 0 and len(_BG_HINT.findall(sample.lower())) >= 3:
             return "bg"

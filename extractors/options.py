@@ -25,6 +25,14 @@ def _join(cues: list[str]) -> re.Pattern[str]:
 CUE_LANG = {"bs": "hr", "sr": "hr", "sl": "hr", "sk": "cs", "be": "ru", "mk": "bg", "tk": "az", "az": "tr", "uz": "tr"}
 
 
+def cue_langs(lang: str) -> tuple[str, ...]:
+    """The language and the neighbours whose cues also serve it, closest first: tk -> tk, az, tr."""
+    chain = [lang]
+    while chain[-1] in CUE_LANG and CUE_LANG[chain[-1]] not in chain:
+        chain.append(CUE_LANG[chain[-1]])
+    return tuple(chain)
+
+
 class CueMatcher:
     """A text's own language's cues plus the English ones (English terms turn up in every language).
 
@@ -40,7 +48,7 @@ class CueMatcher:
     def _patterns(self, lang: str) -> list[tuple[re.Pattern[str], re.Pattern[str]]]:
         if lang not in self._compiled:
             per_option = []
-            langs = dict.fromkeys(("en", lang, CUE_LANG.get(lang, lang), CUE_LANG.get(CUE_LANG.get(lang, lang), lang)))
+            langs = dict.fromkeys(("en", *cue_langs(lang)))
             for cues in self._cues:
                 chosen = [c for lg in langs for c in cues.get(lg, ())]
                 per_option.append((_join([c for c in chosen if c.startswith("^")]),

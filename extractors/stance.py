@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from extractors.options import cue_langs
 from models.domain import Stance
 from models.stances import StanceCues
 from models.taxonomy import Taxonomy
@@ -48,8 +49,6 @@ POLARITY = ("oppose", "negated_oppose", "negation", "negated_support", "support"
 RULES = ("person_not_state", "clauses", "inherit_unnamed")
 # A sentence carries an option when it has one of its cues, or a sentence-head probability above this.
 CARRY_SPROB = 0.3
-# Languages whose cues serve a close neighbour that has none of its own (as for option cues).
-CUE_LANG = {"bs": "hr", "sr": "hr", "be": "ru"}
 # "Trump's son-in-law", "the Trump administration's push": the actor qualifies a noun, it does not speak.
 _POSSESSOR = re.compile(r"((?:\w+\s+){0,2}\w+)['’]s\b")
 # Words either side of a speech, support or refusal cue within which an actor reads as its holder.
@@ -124,20 +123,22 @@ class _Patterns:
         self.clause_break = re.compile("|".join(cues.clause_breaks), re.IGNORECASE) if cues.clause_breaks else None
 
     def get(self, lang: str) -> dict[str, re.Pattern[str] | None]:
-        lang = CUE_LANG.get(lang, lang)
         if lang not in self._compiled:
             kinds = {}
             for kind in ("speech", "support", "oppose", "negation", "neutral", "report"):
-                ps = self.cues.for_lang(kind, lang)
+                # The language's own cues, its neighbours' (as for option cues: Bosnian reads Croatian's) and
+                # English's, once each.
+                ps = tuple(dict.fromkeys(p for lg in cue_langs(lang) for p in self.cues.for_lang(kind, lg)))
                 kinds[kind] = re.compile("|".join(f"(?:{p})" for p in ps), re.IGNORECASE) if ps else None
             self._compiled[lang] = kinds
         return self._compiled[lang]
 
     def object_phrase(self, lang: str) -> re.Pattern[str] | None:
         """A preposition of the language and the (up to three) words it governs: "for Ukraine", "with the US"."""
-        lang = CUE_LANG.get(lang, lang)
         if lang not in self._objects:
-            words = sorted(map(re.escape, self.cues.object_prepositions.get(lang, ())), key=len, reverse=True)
+            # Only one language's list: one language's preposition is another's article or pronoun.
+            own = next((ws for lg in cue_langs(lang) if (ws := self.cues.object_prepositions.get(lg))), ())
+            words = sorted(map(re.escape, own), key=len, reverse=True)
             self._objects[lang] = (re.compile(rf"(?<!\w)(?:{'|'.join(words)})\s+(?:\w+\s+){{0,2}}?\w+", re.IGNORECASE)
                                    if words else None)
         return self._objects[lang]

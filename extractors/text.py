@@ -1,4 +1,4 @@
-"""HTML to plain text."""
+"""HTML to plain text, and word tokens."""
 
 from __future__ import annotations
 
@@ -14,6 +14,10 @@ _WS = re.compile(r"[ \t\r\f\v\u00a0]+")
 _BLANKS = re.compile(r"\n\s*\n+")
 _BLOCK = re.compile(r"</?(p|div|br|li|h[1-6]|tr|blockquote|section|article)\b[^>]*>", re.I)
 _DROP = ("script", "style", "noscript", "template", "iframe", "svg", "figure", "figcaption")
+# Chinese and Japanese write no spaces between words: each Han, Hiragana or Katakana character is a token of
+# its own, so that names are matched as character n-grams ("乌克兰" = 乌 克 兰) and shingles stay short.
+_UNSPACED = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+WORD = re.compile(rf"[{_UNSPACED}]|[^\W{_UNSPACED}]+")
 
 
 def html_to_text(markup: str) -> str:

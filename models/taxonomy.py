@@ -48,6 +48,7 @@ class _Taxonomy(BaseModel):
     topic_actors: list[str] = []
     topic_terms: dict[str, list[str]] = {}
     venue_prepositions: dict[str, list[str]] = {}
+    venue_suffixes: dict[str, list[str]] = {}
     options: list[_Option]
     actors: list[_Actor]
     background: _Background = _Background()
@@ -82,6 +83,7 @@ class Taxonomy:
     background: dict[str, tuple[str, ...]]
     venue_prepositions: dict[str, tuple[str, ...]]
     topic_actors: frozenset[str] = frozenset()
+    venue_suffixes: dict[str, tuple[str, ...]] = field(default_factory=dict)
     topic_terms: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
@@ -106,13 +108,14 @@ def load_taxonomy(path: Path) -> Taxonomy:
     if unknown:
         raise ConfigError(f"taxonomy file {path}: topic_actors names unknown actors {unknown}.", path=path,
                           key="topic_actors")
-    for lang, terms in t.topic_terms.items():
-        for term in terms:
-            try:
-                re.compile(term)
-            except re.error as e:
-                raise ConfigError(f"taxonomy file {path}: topic_terms.{lang} {term!r} is not a valid regular "
-                                  f"expression ({e}).", path=path, key=f"topic_terms.{lang}") from e
+    for table, per_lang in (("topic_terms", t.topic_terms), ("venue_suffixes", t.venue_suffixes)):
+        for lang, terms in per_lang.items():
+            for term in terms:
+                try:
+                    re.compile(term)
+                except re.error as e:
+                    raise ConfigError(f"taxonomy file {path}: {table}.{lang} {term!r} is not a valid regular "
+                                      f"expression ({e}).", path=path, key=f"{table}.{lang}") from e
     if dupes:
         raise ConfigError(f"taxonomy file {path} repeats ids {dupes}; every option and actor id must be unique.",
                           path=path, key="id")
@@ -126,6 +129,7 @@ def load_taxonomy(path: Path) -> Taxonomy:
         ),
         background=_tuples(t.background.prototypes),
         venue_prepositions=_tuples(t.venue_prepositions),
+        venue_suffixes=_tuples(t.venue_suffixes),
         topic_actors=frozenset(t.topic_actors),
         topic_terms=_tuples(t.topic_terms),
     )

@@ -62,6 +62,15 @@ def test_syndicated_near_copy_points_to_the_canonical_and_different_story_does_n
     assert [a.duplicate_of for a in out] == [None, canonical.id, None]
 
 
+def test_a_chinese_near_copy_is_found_though_chinese_writes_no_spaces() -> None:
+    story = "英国和法国周一表示，一旦停火生效，欧洲国家联盟将向乌克兰西部派遣教官，在远离前线的地方训练乌克兰旅。北约盟国讨论了黑海上空的空中巡逻。"
+    canonical = _article("https://wire.example/zh/1", "联盟将训练乌克兰军队", story)
+    syndicated = _article("https://paper.example/zh/2", "联盟将训练乌克兰军队", story + "记者报道。")
+    other = _article("https://paper.example/zh/3", "粮食走廊重新开放", "周二船只驶离敖德萨，保险公司同意为船舶提供新的保险后，粮食走廊重新开放，港口官员表示出口预计将在整个冬季增长。")
+    out = DedupIndex(threshold=0.8).assign([canonical, syndicated, other])
+    assert [a.duplicate_of for a in out] == [None, canonical.id, None]
+
+
 def test_known_articles_from_storage_win_and_an_article_never_copies_itself() -> None:
     stored = _article("https://wire.example/1", "Coalition to train troops in Ukraine", STORY)
     index = DedupIndex([KnownArticle(stored.id, stored.content_hash, stored.minhash)])

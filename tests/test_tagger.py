@@ -39,6 +39,11 @@ def gazetteer() -> Gazetteer:
         ("Rusiya Ukraynaya qoşun yeridilməsinə qarşıdır.", {"russia": 1, "ukraine": 1}),
         ("روسیه با عضویت اوکراین در ناتو مخالف است.", {"russia": 1, "ukraine": 1, "nato": 1}),
         ("Oroszország szerint Ukrajnának nincs helye a NATO-ban.", {"russia": 1, "ukraine": 1, "nato": 1}),
+        # Chinese and Japanese write names without spaces; Russia's name inside Belarus's is not Russia.
+        ("英国首相斯塔默和法国总统马克龙访问乌克兰。", {"uk": 1, "starmer": 1, "france": 1, "macron": 1, "ukraine": 1}),
+        ("白俄罗斯和俄罗斯举行联合演习", {"belarus": 1, "russia": 1}),
+        ("白俄罗斯举行演习", {"belarus": 1}),
+        ("ゼレンスキー大統領はプーチン氏と会談した", {"zelensky": 1, "putin": 1}),
     ],
 )
 def test_inflected_forms_and_metonyms(gazetteer: Gazetteer, sentence: str, expected: dict[str, int]) -> None:
@@ -49,6 +54,8 @@ def test_a_city_as_venue_or_dateline_is_not_the_state(gazetteer: Gazetteer) -> N
     assert "france" not in gazetteer.find("Leaders met in Paris on Tuesday.")
     assert "ukraine" not in gazetteer.find("KYIV, Oct 3 (Reuters) - Talks went on.")
     assert gazetteer.find("Paris says it is ready to lead the mission.")["france"] == 1
+    assert "france" not in gazetteer.find("Paris'te toplanan zirvede Fidan konuştu.")  # Turkish locative
+    assert gazetteer.find("Paris'in önerisi masada.")["france"] == 1  # genitive: Paris's proposal
 
 
 def test_short_all_caps_aliases_are_case_sensitive(gazetteer: Gazetteer) -> None:
@@ -68,6 +75,8 @@ def test_ukrainian_and_russian_are_told_apart() -> None:
         ("Русия отхвърли идеята за разполагане на чуждестранни войски в Украйна, съобщи Кремъл.", "bg"),
         ("Ресей Украинаға шетелдік әскерлерді орналастыру идеясын қабылдамады.", "kk"),
         ("Русија је одбацила идеју о распоређивању страних трупа у Украјини, саопштио је Кремљ.", "sr"),
+        # Belarusian shares і with Ukrainian and ы, э, ё with Russian; ў is its own.
+        ("Расія адкінула ідэю размяшчэння ў Украіне замежных войскаў, заявіў Крэмль.", "be"),
         ("Rusiya Ukraynaya xarici qoşunların yerləşdirilməsi ideyasını rədd etdi.", "az"),
         ("روسیه ایده استقرار نیروهای خارجی در اوکراین را رد کرد.", "fa"),
         ("Oroszország elutasította a külföldi csapatok ukrajnai telepítésének ötletét.", "hu"),
@@ -95,9 +104,16 @@ def test_sentences_keep_abbreviations_and_drop_a_repeated_headline() -> None:
     "5. European fighter jets would be based in Poland to protect Ukraine.",  # a numbered list item
     "Meloni said on Aug. 27 that an Article 5-like mechanism remains on the table.",
     "Steve Witkoff, specjalny wysłannik ds. Bliskiego Wschodu, mówił o gwarancjach.",
+    "Tusk mówił o polityce administracji USA ws. negocjacji pokojowych.",
 ])
 def test_ordinals_list_numbers_dates_and_abbreviations_do_not_end_a_sentence(text: str) -> None:
     assert split_sentences("", text) == [text]
+
+
+def test_chinese_and_japanese_sentences_end_at_full_width_stops_with_no_space() -> None:
+    assert split_sentences("", "英国准备派遣部队。莫斯科表示：“任何外国军队都是合法目标。”这是红线！") == [
+        "英国准备派遣部队。", "莫斯科表示：“任何外国军队都是合法目标。”", "这是红线！"]
+    assert split_sentences("", "米国は提案した。ロシアは拒否した？") == ["米国は提案した。", "ロシアは拒否した？"]
 
 
 def test_evidence_never_repeats_a_sentence_and_skips_the_neighbouring_options() -> None:
