@@ -18,6 +18,7 @@ _DROP = ("script", "style", "noscript", "template", "iframe", "svg", "figure", "
 # its own, so that names are matched as character n-grams ("乌克兰" = 乌 克 兰) and shingles stay short.
 _UNSPACED = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 WORD = re.compile(rf"[{_UNSPACED}]|[^\W{_UNSPACED}]+")
+UNSPACED = re.compile(f"[{_UNSPACED}]")
 
 
 def html_to_text(markup: str) -> str:
