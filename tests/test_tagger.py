@@ -116,6 +116,15 @@ def test_chinese_and_japanese_sentences_end_at_full_width_stops_with_no_space() 
     assert split_sentences("", "米国は提案した。ロシアは拒否した？") == ["米国は提案した。", "ロシアは拒否した？"]
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("Pesku e hodhi poshtë idenë e NATO-s. Makroni është gati.", ["Pesku e hodhi poshtë idenë e NATO-s.", "Makroni është gati."]),
+    ('פסקוב דחה את הצעת נאט"ו. מקרון מוכן.', ['פסקוב דחה את הצעת נאט"ו.', "מקרון מוכן."]),
+    ("Պեսկովը մերժեց առաջարկը։ Մակրոնը պատրաստ է։", ["Պեսկովը մերժեց առաջարկը։", "Մակրոնը պատրաստ է։"]),
+])
+def test_a_letter_ending_a_word_is_no_initial_and_armenian_stops_end_sentences(text: str, expected: list[str]) -> None:
+    assert split_sentences("", text) == expected
+
+
 def test_evidence_never_repeats_a_sentence_and_skips_the_neighbouring_options() -> None:
     sents = ["Headline on jets", "Headline on jets, the Post reports.", "Troops would guard Kyiv.",
              "Jets would police the skies."]
