@@ -162,6 +162,26 @@ def test_the_tagger_reports_stances_with_their_sentence() -> None:
             assert x.evidence in f"{d.title}\n{d.text}" and 0 < x.score <= 1
 
 
+@pytest.mark.parametrize(("row", "oppose"), [("zh1", "lavrov"), ("ja1", "peskov"), ("he1", None), ("ko1", None)])
+def test_leaders_offering_troops_and_russia_refusing_them_are_found_in_unspaced_and_new_languages(
+        row: str, oppose: str | None) -> None:
+    """Own-written articles (tests/data/unseen_languages.jsonl) in Chinese, Japanese, Hebrew and Korean: Starmer
+    and Macron offering a force are support, the Russian official warning against it is oppose; the stance head
+    never saw these languages, their stance cues and aliases (data) carry them."""
+    from flows.tagging import build_tagger
+    from models.settings import Settings
+
+    line = next(r for r in map(json.loads, (Path(__file__).parent / "data" / "unseen_languages.jsonl").open(
+        encoding="utf-8")) if r["id"] == row)
+    s = Settings()
+    (result,) = build_tagger(s.taxonomy, s.encoder).tag_batch([Doc(row, line["title"], line["text"])])
+    got = {(x.actor_id, x.option_id, x.stance) for x in result.stances}
+    assert {("macron", "troops_training", "support"), ("starmer", "troops_training", "support")} <= got
+    if oppose:
+        assert (oppose, "troops_training", "oppose") in got
+    assert all(x.stance == "support" for x in result.stances if x.actor_id in ("macron", "starmer"))
+
+
 def test_tag_file_lines_carry_stances() -> None:
     from extractors.filetag import result_json
     from models.domain import TagResult
