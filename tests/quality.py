@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from extractors.evaluate import Labelled
+from extractors.evaluate import Labelled, evidence_labels
 from extractors.feeds import parse_feed
 from extractors.fetch import fetch
 from extractors.tagger import Doc
@@ -30,7 +30,7 @@ def sample_items() -> list[Labelled]:
         for a in parse_feed(fetched).articles:
             lab = labels[a.url]
             items.append(Labelled(Doc(a.id, a.title, a.text, lab["lang"]), frozenset(lab["options"]),
-                                  frozenset(lab["actors"]), dict(lab.get("evidence") or {})))
+                                  frozenset(lab["actors"]), evidence_labels(lab.get("evidence"))))
     return items
 
 

@@ -53,15 +53,16 @@ def test_every_option_tag_has_one_to_three_evidence_sentences() -> None:
 
 
 def test_evidence_keeps_the_sentence_the_labels_mark() -> None:
-    """Where sample labels mark the sentence that best shows each option (`evidence`), the tagger keeps it
-    among its 1-3 evidence sentences for at least 93 % of the correct tags, and puts it first for at least
-    72 % (the fitted ranker measured 97 % and 77 % on 135 tags; the hand-set one it replaced 97 % and 61 %)."""
+    """Where sample labels mark the sentences that show each option on their own (`evidence`: the best one, then
+    any other a reader accepts first), the tagger's first evidence sentence is a marked one for at least 95 % of
+    the correct tags, and one of its 1-3 is for at least 97 % (measured 134/138 and 137/138; the issue's target
+    for the first is 97 %)."""
     items = sample_items()
     if not any(it.evidence for it in items):
         pytest.skip("the bundled sample labels carry no `evidence` yet")
     rep = _score(items)
-    assert rep.evidence_checked and rep.evidence_any / rep.evidence_checked >= 0.93, rep.evidence_misses[:5]
-    assert rep.evidence_first / rep.evidence_checked >= 0.72, rep.evidence_misses[:5]
+    assert rep.evidence_checked and rep.evidence_any / rep.evidence_checked >= 0.97, rep.evidence_misses[:5]
+    assert rep.evidence_first / rep.evidence_checked >= 0.95, rep.evidence_misses[:5]
 
 
 def test_the_topic_gate_costs_no_correct_tag() -> None:

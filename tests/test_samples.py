@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from extractors.evaluate import evidence_labels
 from extractors.feeds import parse_feed
 from extractors.fetch import fetch
 from models.domain import Article
@@ -89,9 +90,11 @@ def test_evidence_and_stance_sentences_are_copied_exactly(feeds: dict[str, list[
                                                           labels: dict[str, Any]) -> None:
     for a in _items(feeds):
         r, text = labels[a.url], f"{a.title}\n{a.text}"
-        assert set(r["evidence"]) == set(r["options"]), f"{a.url}: one evidence sentence per labelled option"
-        for option, sentence in r["evidence"].items():
-            assert sentence and sentence in text, f"{a.url}: {option} evidence is not in the item: {sentence!r}"
+        assert set(r["evidence"]) == set(r["options"]), f"{a.url}: evidence for every labelled option"
+        for option, sentences in evidence_labels(r["evidence"]).items():
+            assert sentences and len(set(sentences)) == len(sentences), f"{a.url}: {option} evidence listed twice"
+            for sentence in sentences:
+                assert sentence and sentence in text, f"{a.url}: {option} evidence is not in the item: {sentence!r}"
         triples = [(s["actor"], s["option"]) for s in r["stances"]]
         assert len(triples) == len(set(triples)), f"{a.url}: one stance per actor and option"
         for s in r["stances"]:

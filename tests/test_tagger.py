@@ -9,7 +9,7 @@ import pytest
 
 from extractors.actors import Gazetteer
 from extractors.encoders import CachingEncoder, Encoder, load_encoder
-from extractors.evaluate import Labelled, score
+from extractors.evaluate import Labelled, evidence_labels, score
 from extractors.evidence import EvidenceRanker, features, load_ranker, pick
 from extractors.language import detect
 from extractors.sentences import split_sentences
@@ -152,11 +152,15 @@ def test_windows_average_neighbouring_sentences() -> None:
 
 def test_evidence_check_counts_first_and_any_hits() -> None:
     doc = Doc("a", "T", "One. Two.")
-    item = Labelled(doc, frozenset({"air_sea_shield"}), frozenset(), {"air_sea_shield": "Two."})
+    item = Labelled(doc, frozenset({"air_sea_shield"}), frozenset(), {"air_sea_shield": ("Two.",)})
     tag = OptionTag("air_sea_shield", 0.9, (Evidence("One.", 1.0), Evidence("Two.", 0.8)))
     rep = score(TAXONOMY.option_ids, [item], [TagResult("a", "en", (tag,), (), "v", "t")])
     assert (rep.evidence_checked, rep.evidence_first, rep.evidence_any) == (1, 0, 1)
     assert rep.evidence_misses[0]["in_top3"]
+    # A label may accept several sentences: the one the tagger puts first is then right.
+    item = Labelled(doc, frozenset({"air_sea_shield"}), frozenset(), evidence_labels({"air_sea_shield": ["Two.", "One."]}))
+    rep = score(TAXONOMY.option_ids, [item], [TagResult("a", "en", (tag,), (), "v", "t")])
+    assert (rep.evidence_checked, rep.evidence_first, rep.evidence_any, rep.evidence_misses) == (1, 1, 1, [])
 
 
 def test_caching_encoder_encodes_each_sentence_once() -> None:
