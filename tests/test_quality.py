@@ -55,7 +55,7 @@ def test_every_option_tag_has_one_to_three_evidence_sentences() -> None:
 def test_evidence_keeps_the_sentence_the_labels_mark() -> None:
     """Where sample labels mark the sentences that show each option on their own (`evidence`: the best one, then
     any other a reader accepts first), the tagger's first evidence sentence is a marked one for at least 95 % of
-    the correct tags, and one of its 1-3 is for at least 97 % (measured 134/138 and 137/138; the issue's target
+    the correct tags, and one of its 1-3 is for at least 97 % (measured 139/142 and 140/142; the issue's target
     for the first is 97 %)."""
     items = sample_items()
     if not any(it.evidence for it in items):
@@ -124,3 +124,18 @@ def test_articles_in_languages_without_training_articles_get_their_option() -> N
     got = {r.doc_id: ({o.option_id for o in r.options}, r.lang) for r in results}
     want = {r["id"]: (set(r["options"]), r["lang"]) for r in rows}
     assert got == want
+
+
+def test_a_second_option_in_its_own_words_is_tagged_beside_the_first() -> None:
+    """The held-out misses were mostly an article's second option, told in other words than the textbook ones.
+    Articles written by the project in 13 languages (tests/data/second_options.jsonl): a reassurance force
+    backed by US air defence or intelligence, a drone wall or a shield against drones, a Black Sea role inside a
+    troops story, a treaty ratified by the parliaments beside an Article 5-like pledge, each gets exactly its
+    options; a Gaza force, a strike on Kharkiv and a US-Japan drill get none."""
+    import json
+
+    rows = [json.loads(line) for line in (ROOT / "tests" / "data" / "second_options.jsonl").open(encoding="utf-8")]
+    s = Settings()
+    results = build_tagger(s.taxonomy, s.encoder).tag_batch([Doc(r["id"], r["title"], r["text"]) for r in rows])
+    got = {r.doc_id: sorted(o.option_id for o in r.options) for r in results}
+    assert got == {r["id"]: sorted(r["options"]) for r in rows}
