@@ -13,6 +13,7 @@ lift for its cues, a push down for a sentence that reads as another option more 
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 from collections.abc import Iterable
@@ -22,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from extractors.sentences import key
+from models.errors import ConfigError
 
 MAX_EVIDENCE = 3
 # Second and third sentences are kept while they score at least this share of the best one.
@@ -67,12 +69,17 @@ class EvidenceRanker:
     def load(cls, path: Path) -> EvidenceRanker:
         raw = json.loads(path.read_text(encoding="utf-8"))
         if tuple(raw["features"]) != FEATURES:
-            raise ValueError(f"{path} was fitted on other features; refit it with `pledgewatch fit-evidence`")
+            raise ConfigError(f"{path} was fitted on other features; refit it with `pledgewatch fit-evidence`", path=path)
         return cls(tuple(raw["weights"]), raw["bias"], raw["version"])
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps({"version": self.version, "features": FEATURES, "weights": self.weights,
                                     "bias": self.bias}), encoding="utf-8")
+
+    @property
+    def digest(self) -> str:
+        """Short hash of the weights: a refitted ranker is a new tagger version, even under the same name."""
+        return hashlib.sha1(json.dumps([FEATURES, self.weights, self.bias]).encode("utf-8")).hexdigest()[:8]
 
     def scores(self, x: np.ndarray) -> np.ndarray:
         """Per sentence, in (0, 1): how well it shows the option."""

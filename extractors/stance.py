@@ -12,7 +12,9 @@ sentence whose speaker it inherits ("He added that…"), a small feature vector:
   near a verb cue (holders after the verb: "возьмут на себя Франция"), or as a possessor ("Trump's son-in-law");
 - how many sentences the actor shares with the option;
 - person vs state: a state named with its own leader in the sentence ("Russia's president Putin rejects…")
-  is usually the leader's position, not the state's.
+  is usually the leader's position, not the state's;
+- Ukraine as the subject or speaker ("Ukraine is counting on international soldiers"): Ukraine is mostly the
+  object of the debate, but asking for a guarantee is a position (../shared/eval/STANCE.md).
 
 A logistic head (models/data/heads/stance-*.json, fitted on labelled stances) scores each instance as a position;
 the best instance per (actor, option) gives the score and the evidence, and a second logistic layer its polarity.
@@ -21,6 +23,7 @@ Without a fitted head, hand-set weights are used.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -33,6 +36,7 @@ import numpy as np
 
 from extractors.options import cue_langs
 from models.domain import Stance
+from models.errors import ConfigError
 from models.stances import StanceCues
 from models.taxonomy import Taxonomy
 
@@ -41,7 +45,7 @@ FEATURES = (
     "speech", "support", "oppose", "negated_support", "neutral", "report", "quote",
     "subject", "speaker", "inherited", "object_only", "n_actors_log", "person", "state", "org",
     "ukraine", "nato_article5", "title", "mentions_log", "n_options", "rejecter_troops", "possessor", "near_verb",
-    "pair_sentences_log",
+    "pair_sentences_log", "ukraine_subject",
 )
 POLARITY = ("oppose", "negated_oppose", "negation", "negated_support", "support", "rejecter_troops", "neutral",
             "quote", "title")
@@ -74,8 +78,17 @@ class StanceHead:
     @classmethod
     def load(cls, path: Path) -> StanceHead:
         raw = json.loads(path.read_text(encoding="utf-8"))
+        if tuple(raw["features"]) != FEATURES:
+            raise ConfigError(f"{path} was fitted on other features; refit it with `pledgewatch fit-stance-head`", path=path)
         return cls(tuple(raw["weights"]), raw["bias"], raw["threshold"], tuple(raw["polarity_weights"]),
                    raw["polarity_bias"], raw["version"], tuple(raw["features"]))
+
+    @property
+    def digest(self) -> str:
+        """Short hash of the weights: a refitted head is a new tagger version, even under the same name."""
+        blob = json.dumps([self.features, self.weights, self.bias, self.threshold, self.polarity_weights,
+                           self.polarity_bias])
+        return hashlib.sha1(blob.encode("utf-8")).hexdigest()[:8]
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps({
@@ -156,7 +169,7 @@ class StanceFinder:
         self.patterns = _Patterns(cues)
         self.rejecters = cues.troops_rejecters
         self.head = head or default_stance_head()
-        self.version = f"{cues.version}-{self.head.version}"
+        self.version = f"{cues.version}-{self.head.version}-{self.head.digest}"
         # Ablation: feature names forced to 0 (the head should be fitted with the same set).
         self.disabled = disabled
         self._mask = np.asarray([f not in disabled for f in FEATURES], dtype=np.float32)
@@ -254,6 +267,7 @@ class StanceFinder:
                         float(i == 0 and has_title), math.log1p(total[a]), float(len(options)), rejecter,
                         float(a in possessors and a not in subjects), float(a in near),
                         0.0,  # pair_sentences_log, set below once every sentence is seen
+                        float(a == "ukraine" and (a in subjects or a in speakers) and a not in objects),
                     ]
                     px = [float(bool(h["oppose"]) and not negated_oppose), float(negated_oppose),
                           float(bool(h["negation"])), float(negated_support),

@@ -167,7 +167,7 @@ class Tagger:
             self._sw = np.asarray([self.head.sentence_weights[o] for o in self.option_ids], dtype=np.float32)
             self._sb = np.asarray([self.head.sentence_bias[o] for o in self.option_ids], dtype=np.float32)
         self.version = (f"{TAGGER_NAME}+{self.encoder.name}+{self.head.version}-{self.head.digest}"
-                        f"+st{self.stance.version}+{self.evidence.version}")
+                        f"+st{self.stance.version}+{self.evidence.version}-{self.evidence.digest}")
 
     def on_topic(self, actors: list[Counter[str]], text: str = "") -> bool:
         """The topic gate: a topic actor named, or a topic term ("Ukrainian ports") in the text."""

@@ -561,7 +561,7 @@ def fit_evidence_cmd(
     from flows.tagging import HEADS, build_tagger
 
     s = _settings(taxonomy=taxonomy, encoder=encoder)
-    tagger = build_tagger(s.taxonomy, s.encoder)
+    tagger = build_tagger(s.taxonomy, s.encoder, refitting=True)
     pairs = load_pairs(train, stances)
     with err.status(f"fitting the evidence ranker on {len(pairs)} articles…"):
         cases = evidence_cases(tagger, pairs)
@@ -589,7 +589,7 @@ def fit_stance_head_cmd(
     from flows.tagging import HEADS, build_tagger
 
     s = _settings(taxonomy=taxonomy, encoder=encoder)
-    tagger = build_tagger(s.taxonomy, s.encoder)
+    tagger = build_tagger(s.taxonomy, s.encoder, refitting=True)
     pairs = load_pairs(train, stances) + (load_pairs(own) if own else [])
     with err.status(f"fitting the stance head on {len(pairs)} articles…"):
         docs = [Doc(it.doc.id, it.doc.title, it.doc.text) for it, _ in pairs]

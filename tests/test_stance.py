@@ -198,3 +198,29 @@ def test_a_sentence_naming_no_person_inherits_the_speaker() -> None:
     assert "zelensky" in names and _f(_one(_instances(sents, "cs"), "zelensky", "troops_training"), "inherited") == 1
     off = StanceFinder(TAX, load_stance_cues(), disabled=frozenset({"inherit_unnamed"}))
     assert "zelensky" not in {s.actor_id for s in _instances(sents, "cs", finder=off) if s.sentence == 1}
+
+
+def test_ukraine_asking_is_marked_apart_from_ukraine_as_the_object() -> None:
+    asking = _instances(["Ukraine is asking its allies for a guarantee modelled on NATO's Article 5."])
+    assert _f(_one(asking, "ukraine", "article5_guarantee"), "ukraine_subject") == 1
+    talked_about = _instances(["Britain and France offered Ukraine a guarantee modelled on NATO's Article 5."])
+    assert _f(_one(talked_about, "ukraine", "article5_guarantee"), "ukraine_subject") == 0
+
+
+def test_a_refitted_stance_head_is_a_new_version_and_a_stale_one_says_how_to_refit(tmp_path: Path) -> None:
+    """Stored stances are re-computed when the tagger version changes: refitted weights under the same name
+    must change it. A head file fitted on other features names itself and the command that refits it."""
+    import dataclasses
+
+    from extractors.stance import StanceHead, default_stance_head
+
+    head = default_stance_head()
+    moved = dataclasses.replace(head, threshold=head.threshold + 0.05)
+    assert StanceFinder(TAX, load_stance_cues(), head).version != StanceFinder(TAX, load_stance_cues(), moved).version
+    path = tmp_path / "stance.json"
+    head.save(path)
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps(raw | {"features": raw["features"][:-1]}), encoding="utf-8")
+    with pytest.raises(ConfigError, match="fit-stance-head") as e:
+        StanceHead.load(path)
+    assert e.value.path == path
