@@ -24,9 +24,20 @@ class Labelled:
     evidence: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
-def evidence_labels(raw: dict[str, str | list[str]] | None) -> dict[str, tuple[str, ...]]:
-    """A label's `evidence`: per option, one sentence or a list of them (every one a reader accepts first)."""
-    return {o: (v,) if isinstance(v, str) else tuple(v) for o, v in (raw or {}).items()}
+def evidence_labels(raw: object) -> dict[str, tuple[str, ...]]:
+    """A label's `evidence`: per option, one sentence or a list of them (every one a reader accepts first).
+    Any other shape is a TypeError, which the loaders report as the line's error."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise TypeError("evidence must map each option to a sentence or a list of sentences")
+    out = {}
+    for option, v in raw.items():
+        sentences = (v,) if isinstance(v, str) else tuple(v) if isinstance(v, list) else ()
+        if not sentences or not all(isinstance(x, str) for x in sentences):
+            raise TypeError(f"evidence for {option}: a sentence or a list of sentences")
+        out[str(option)] = sentences
+    return out
 
 
 @dataclass

@@ -47,6 +47,15 @@ def test_a_missing_input_file_is_one_line_naming_it(tmp_path: Path, args: list[s
     assert result.output.strip() == f"error: {missing}: No such file or directory"
 
 
+def test_a_malformed_evidence_label_names_the_line(tmp_path: Path) -> None:
+    bad = tmp_path / "labels.jsonl"
+    bad.write_text('{"id": "a", "title": "T", "text": "X.", "options": [], "actors": [], "evidence": {"troops_training": 5}}\n',
+                   encoding="utf-8")
+    result = runner.invoke(app, ["eval", str(bad)])
+    assert result.exit_code == 1
+    assert f"{bad} line 1" in result.output and "a sentence or a list of sentences" in result.output
+
+
 def test_bad_sources_file_names_the_problem(tmp_path: Path) -> None:
     bad = tmp_path / "s.toml"
     bad.write_text('[[sources]]\nname = "x"\nurl = "ftp://example.org/feed"\n', encoding="utf-8")
