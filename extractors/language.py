@@ -11,7 +11,7 @@ from py3langid.langid import MODEL_FILE, LanguageIdentifier
 LANGS = (
     "en", "uk", "ru", "de", "fr", "es", "it", "pl", "tr", "nl", "cs", "sk", "ro", "hr", "sr", "bs", "bg",
     "sv", "no", "da", "fi", "et", "lv", "lt", "hu", "pt", "el", "ar", "he", "ja", "ko", "zh", "be", "ka",
-    "az", "tk", "kk", "uz", "fa", "mk", "sl", "hy", "ky", "tg", "sq", "ca",
+    "az", "tk", "kk", "uz", "fa", "mk", "sl", "hy", "ky", "tg", "sq", "ca", "id",
 )
 # Cyrillic languages told apart by letters only they use, before langid: Kazakh, Serbian/Macedonian,
 # Belarusian (ў), Ukrainian, Russian; Bulgarian writes ъ inside words but none of ы, э, ё.
