@@ -13,7 +13,6 @@ lift for its cues, a push down for a sentence that reads as another option more 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import Counter
 from collections.abc import Iterable
@@ -23,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from extractors.sentences import key
+from models.domain import weights_digest
 from models.errors import ConfigError
 
 MAX_EVIDENCE = 3
@@ -78,8 +78,7 @@ class EvidenceRanker:
 
     @property
     def digest(self) -> str:
-        """Short hash of the weights: a refitted ranker is a new tagger version, even under the same name."""
-        return hashlib.sha1(json.dumps([FEATURES, self.weights, self.bias]).encode("utf-8")).hexdigest()[:8]
+        return weights_digest(FEATURES, self.weights, self.bias)
 
     def scores(self, x: np.ndarray) -> np.ndarray:
         """Per sentence, in (0, 1): how well it shows the option."""

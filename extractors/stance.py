@@ -23,7 +23,6 @@ Without a fitted head, hand-set weights are used.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import re
@@ -35,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from extractors.options import cue_langs
-from models.domain import Stance
+from models.domain import Stance, weights_digest
 from models.errors import ConfigError
 from models.stances import StanceCues
 from models.taxonomy import Taxonomy
@@ -85,10 +84,8 @@ class StanceHead:
 
     @property
     def digest(self) -> str:
-        """Short hash of the weights: a refitted head is a new tagger version, even under the same name."""
-        blob = json.dumps([self.features, self.weights, self.bias, self.threshold, self.polarity_weights,
-                           self.polarity_bias])
-        return hashlib.sha1(blob.encode("utf-8")).hexdigest()[:8]
+        return weights_digest(self.features, self.weights, self.bias, self.threshold, self.polarity_weights,
+                              self.polarity_bias)
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps({

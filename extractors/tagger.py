@@ -9,7 +9,6 @@ topic actors is not matched or encoded at all; its actors are still counted.
 from __future__ import annotations
 
 import copy
-import hashlib
 import json
 import logging
 import math
@@ -29,7 +28,7 @@ from extractors.language import detect
 from extractors.options import CueMatcher, PrototypeScorer, sentence_probs
 from extractors.sentences import split_sentences
 from extractors.stance import StanceFinder, load_finder
-from models.domain import ActorMention, Evidence, OptionTag, TagResult
+from models.domain import ActorMention, Evidence, OptionTag, TagResult, weights_digest
 from models.settings import DATA
 from models.stances import load_stance_cues
 from models.taxonomy import Taxonomy
@@ -79,10 +78,7 @@ class Head:
 
     @property
     def digest(self) -> str:
-        """Short hash of the weights: a refitted head is a new tagger version, even under the same name."""
-        blob = json.dumps([self.weights, self.bias, self.threshold, self.sentence_weights, self.sentence_bias],
-                          sort_keys=True)
-        return hashlib.sha1(blob.encode("utf-8")).hexdigest()[:8]
+        return weights_digest(self.weights, self.bias, self.threshold, self.sentence_weights, self.sentence_bias)
 
     def score(self, option_id: str, x: np.ndarray) -> float:
         z = float(np.dot(self.weights[option_id], x) + self.bias[option_id])

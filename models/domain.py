@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
+
+
+def weights_digest(*parts: object) -> str:
+    """Short hash of a fitted stage's weights: a refit is a new tagger version, even under the same name."""
+    return hashlib.sha1(json.dumps(list(parts), sort_keys=True).encode("utf-8")).hexdigest()[:8]
 
 
 @dataclass(frozen=True)
