@@ -44,7 +44,8 @@ def detect(text: str, hint: str | None = None) -> str:
     (`hint`, from the feed or the input line) wins unless the text contradicts it."""
     hint = _primary(hint)
     sample = text[:2000]
-    if (hint is None or hint in ("uk", "ru", "be")) and len(_CYRILLIC.findall(sample)) * 2 > sum(c.isalpha() for c in sample):  # mostly Cyrillic
+    cyrillic = len(_CYRILLIC.findall(sample)) if hint is None or hint in ("uk", "ru", "be") else 0
+    if cyrillic and cyrillic * 2 > sum(c.isalpha() for c in sample):  # mostly Cyrillic
         kk, sr, mk = len(_KK_ONLY.findall(sample)), len(_SR_ONLY.findall(sample)), len(_MK_ONLY.findall(sample))
         if kk >= 3:
             return "kk"

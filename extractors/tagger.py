@@ -129,7 +129,7 @@ def windows(vecs: np.ndarray, size: int = WINDOW) -> np.ndarray:
     if len(vecs) < 2:
         return vecs
     n = min(size, len(vecs))
-    w = np.stack([vecs[i:i + n].mean(axis=0) for i in range(len(vecs) - n + 1)])
+    w = np.sum([vecs[k:len(vecs) - n + 1 + k] for k in range(n)], axis=0)  # sums: the norm makes them means
     return (w / np.maximum(np.linalg.norm(w, axis=1, keepdims=True), 1e-9)).astype(np.float32)
 
 

