@@ -284,7 +284,8 @@ class StanceFinder:
     def _negated(pats: dict[str, re.Pattern[str] | None], sent: str, h: dict[str, re.Match[str] | None]) -> bool:
         """A refusal that is itself negated ("did not rule out", "nie wykluczyła", "не исключил") is an opening."""
         m, neg = h["oppose"], pats["negation"]
-        if m is None or neg is None:
+        # "non è mai stato", "ne … jamais", "nigdy nie": a negative word after a negation is concord, not an opening.
+        if m is None or neg is None or neg.fullmatch(m.group().strip()):
             return False
         before = sent[max(0, m.start() - 12):m.start()]
         return neg.search(before) is not None

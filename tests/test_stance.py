@@ -224,3 +224,24 @@ def test_a_refitted_stance_head_is_a_new_version_and_a_stale_one_says_how_to_ref
     with pytest.raises(ConfigError, match="fit-stance-head") as e:
         StanceHead.load(path)
     assert e.value.path == path
+
+
+@pytest.mark.parametrize(("sentence", "lang", "actor", "option", "oppose", "neutral"), [
+    # German splits the refusing verb around its object.
+    ("Merz lehnte einen schnellen NATO-Beitritt der Ukraine ab.", "de", "merz", "article5_guarantee", 1, 0),
+    # "non … mai" is one negation (concord), not a negated refusal.
+    ("«L'invio di soldati italiani in Ucraina dopo il cessate il fuoco non è mai stato all'ordine del giorno», ha "
+     "dichiarato Giorgia Meloni.", "it", "meloni", "troops_training", 1, 0),
+    ("Członkostwo Ukrainy w NATO nie wchodzi w grę – powiedział Donald Trump.", "pl", "trump", "article5_guarantee", 1, 0),
+    # Turkish negates inside the verb: "dışlamadı" (did not rule out) is an opening.
+    ("Macron, ateşkesin ardından Ukrayna'ya asker gönderilmesini dışlamadı.", "tr", "macron", "troops_training", 0, 0),
+    # Declining to confirm or comment is no refusal of the option.
+    ("Marco Rubio declined to confirm the report about a bilateral defence treaty between the US and Ukraine.", "en",
+     "rubio", "bilateral_alliance", 0, 1),
+    ("Marco Rubio se negó a confirmar el tratado bilateral de defensa entre Estados Unidos y Ucrania.", "es", "rubio",
+     "bilateral_alliance", 0, 1),
+])
+def test_refusal_cues_read_each_language_s_grammar(sentence: str, lang: str, actor: str, option: str, oppose: int,
+                                                    neutral: int) -> None:
+    inst = _one(_instances([sentence], lang), actor, option)
+    assert (_p(inst, "oppose"), _f(inst, "neutral")) == (oppose, neutral)
