@@ -22,7 +22,7 @@ def _join(cues: list[str]) -> re.Pattern[str]:
 
 # A close neighbour whose cues also serve a language (on top of its own, if it has any): Serbian in Latin
 # script reads like Croatian, Turkmen and Azerbaijani like Turkish.
-CUE_LANG = {"ca": "es", "bs": "hr", "sr": "hr", "sl": "hr", "sk": "cs", "be": "ru", "mk": "bg", "tk": "az", "az": "tr", "uz": "tr"}
+CUE_LANG = {"ca": "es", "bs": "sr", "sr": "hr", "sl": "hr", "sk": "cs", "be": "ru", "mk": "bg", "tk": "az", "az": "tr", "uz": "tr"}
 
 
 def cue_langs(lang: str) -> tuple[str, ...]:

@@ -110,7 +110,7 @@ def test_a_head_fitted_on_the_samples_alone_tags_unseen_real_articles() -> None:
 
 
 def test_articles_in_languages_without_training_articles_get_their_option() -> None:
-    """Swedish, Norwegian, Finnish, Estonian, Lithuanian, Latvian, Greek, Portuguese, Georgian, Chinese,
+    """Swedish, Norwegian, Finnish, Estonian, Lithuanian, Latvian, Greek, Portuguese, Georgian, Slovenian, Chinese,
     Japanese, Korean, Catalan, Indonesian and others have no labelled training article, and most no encoder
     coverage: their cues and actor aliases (taxonomy data) carry them; Chinese and Japanese names are matched
     without spaces. One short article per language and option, written by the project, gets exactly its
