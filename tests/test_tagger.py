@@ -217,7 +217,6 @@ def test_minilm_loads_offline_through_sentence_transformers(monkeypatch: pytest.
     assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)
 
 
-
 def _merge_unknown_runs(ids: list[int]) -> list[int]:
     return [t for i, t in enumerate(ids) if not (t == 0 and i and ids[i - 1] == 0)]
 
