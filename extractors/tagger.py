@@ -29,6 +29,7 @@ from extractors.options import CueMatcher, PrototypeScorer, sentence_probs
 from extractors.sentences import split_sentences
 from extractors.stance import StanceFinder, load_finder
 from models.domain import ActorMention, Evidence, OptionTag, TagResult, weights_digest
+from models.errors import ConfigError
 from models.settings import DATA
 from models.stances import load_stance_cues
 from models.taxonomy import Taxonomy
@@ -62,6 +63,8 @@ class Head:
     @classmethod
     def load(cls, path: Path) -> Head:
         raw = json.loads(path.read_text(encoding="utf-8"))
+        if tuple(raw["features"]) != FEATURES:
+            raise ConfigError(f"{path} was fitted on other features; refit it with `pledgewatch fit-head`", path=path)
         return cls(raw["weights"], raw["bias"], raw["threshold"], raw["version"],
                    raw.get("sentence_weights"), raw.get("sentence_bias"))
 

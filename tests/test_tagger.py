@@ -257,3 +257,21 @@ def test_option_cues_read_paraphrases_and_pass_over_hard_negatives_in_eighteen_l
              if {o for o, n in zip(TAXONOMY.option_ids, cues.count(r["text"], r["lang"]), strict=True) if n}
              != set(r["options"])]
     assert len(rows) > 400 and wrong == []
+
+
+def test_an_option_head_fitted_on_other_features_says_how_to_refit(tmp_path: Path) -> None:
+    """As the stance head and the evidence ranker do: a stale file names itself and `fit-head`, instead of a
+    shape error at the first article."""
+    import json
+
+    from extractors.tagger import Head, default_head
+    from models.errors import ConfigError
+
+    path = tmp_path / "head.json"
+    default_head(TAXONOMY.option_ids).save(path)
+    assert Head.load(path).version == "h0"
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps(raw | {"features": raw["features"][:-1]}), encoding="utf-8")
+    with pytest.raises(ConfigError, match="fit-head") as e:
+        Head.load(path)
+    assert e.value.path == path
